@@ -1,0 +1,49 @@
+# Driftboard: two commands on a fresh machine.
+#   make run   - create .venv, install, start the dashboard on the embedded demo data
+#   make test  - create/update .venv with dev extras, ruff, mypy on drift_core, the whole pytest suite
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test lint typecheck pytest venv browser bench calibrate demo clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's chromium for the browser tests (Playwright's own browser download cannot work here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+
+run: $(STAMP)
+	$(PY) -m drift_core.cli demo --db data/demo.db --if-missing
+	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check drift_core dashboard tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy drift_core
+
+pytest: $(STAMP) browser
+	$(VENV)/bin/pytest -q --doctest-modules drift_core tests
+
+test: lint typecheck pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/profile_speed.py
+	$(PY) benchmarks/compare_speed.py
+
+calibrate: $(STAMP)
+	$(PY) benchmarks/calibration.py
+
+clean:
+	rm -rf $(VENV) tests/artifacts .pytest_cache .mypy_cache .ruff_cache

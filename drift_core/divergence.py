@@ -1,0 +1,104 @@
+"""Divergences between two histograms, wrapping scipy.
+
+Names keep one meaning throughout Driftboard:
+
+* **JS** is the Jensen-Shannon *distance* (the square root of the JS divergence), log base 2,
+  so it lies in [0, 1]: 0 for identical distributions, 1 for disjoint ones.
+* **KL** is KL(ref || new) in bits, after adding a pseudo-count of :data:`KL_PSEUDO_COUNT` to
+  every bin of both histograms, so that a bin empty in ``new`` gives a large but finite value.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy.spatial.distance import jensenshannon
+from scipy.special import rel_entr
+
+#: Additive pseudo-count per bin used by :func:`kl_bits` (Krichevsky-Trofimov / Jeffreys prior).
+#: At n=1000 items with no empty bin it moves KL by well under 0.01 bits (tested).
+KL_PSEUDO_COUNT = 0.5
+
+
+def _as_counts(a: ArrayLike, name: str) -> NDArray[np.float64]:
+    x = np.asarray(a, dtype=np.float64)
+    if x.ndim < 1 or x.shape[-1] == 0:
+        raise ValueError(f"{name} must be a non-empty histogram")
+    if not np.all(np.isfinite(x)) or np.any(x < 0):
+        raise ValueError(f"{name} must hold finite non-negative counts")
+    return x
+
+
+def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
+    """Jensen-Shannon distance, base 2, between two count (or probability) vectors.
+
+    Works on the last axis, so rows of a 2-D array are compared pairwise (used by the bootstrap).
+
+    Notes
+    -----
+    With P = p / sum(p), Q = q / sum(q) and M = (P + Q) / 2::
+
+        JS(P, Q) = sqrt( KL(P || M) / 2 + KL(Q || M) / 2 )   with log base 2
+
+    It is symmetric, in [0, 1], and 0 exactly when P == Q. Computed by
+    ``scipy.spatial.distance.jensenshannon(p, q, base=2)``; an all-zero side counts as a point
+    mass nowhere, so JS(0, 0) = 0 and JS(0, q) = 1.
+
+    Examples
+    --------
+    >>> round(float(js_distance([1, 1], [1, 1])), 6)
+    0.0
+    >>> round(float(js_distance([1, 0], [0, 1])), 6)
+    1.0
+    >>> round(float(js_distance([40, 60], [80, 20])), 3)
+    0.3
+    """
+    pa = _as_counts(p, "p")
+    qa = _as_counts(q, "q")
+    if pa.shape[-1] != qa.shape[-1]:
+        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    ps = pa.sum(axis=-1, keepdims=True)
+    qs = qa.sum(axis=-1, keepdims=True)
+    both_empty = (ps == 0) & (qs == 0)
+    one_empty = (ps == 0) ^ (qs == 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        d = jensenshannon(np.where(ps == 0, 1.0, pa), np.where(qs == 0, 1.0, qa), base=2, axis=-1)
+    d = np.where(both_empty[..., 0], 0.0, np.where(one_empty[..., 0], 1.0, d))
+    d = np.clip(np.nan_to_num(d, nan=0.0), 0.0, 1.0)
+    # scipy rounds identical inputs to ~1e-8 instead of 0; identical histograms must score exactly 0.
+    same = np.all(pa * qs == qa * ps, axis=-1)
+    d = np.where(same & ~one_empty[..., 0], 0.0, d)
+    return float(d) if np.ndim(d) == 0 else d
+
+
+def kl_bits(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -> NDArray[np.float64] | float:
+    """KL(ref || new) in bits between two count vectors, with additive smoothing.
+
+    Notes
+    -----
+    With P_i = (p_i + a) / (sum(p) + K a) and Q_i likewise (a = ``pseudo_count``, K bins)::
+
+        KL(P || Q) = sum_i P_i log2(P_i / Q_i)
+
+    computed with ``scipy.special.rel_entr``. KL is not symmetric and not bounded; Driftboard
+    reports it for information unless a threshold is set for it. Identical inputs give exactly 0.
+
+    Examples
+    --------
+    >>> round(float(kl_bits([400, 600], [800, 200])), 3)
+    0.55
+    >>> float(kl_bits([3, 5], [3, 5]))
+    0.0
+    """
+    pa = _as_counts(p, "p")
+    qa = _as_counts(q, "q")
+    if pa.shape[-1] != qa.shape[-1]:
+        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    ps = pa + pseudo_count
+    qs = qa + pseudo_count
+    ps = ps / ps.sum(axis=-1, keepdims=True)
+    qs = qs / qs.sum(axis=-1, keepdims=True)
+    kl = rel_entr(ps, qs).sum(axis=-1) / np.log(2.0)
+    same = np.all(pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True), axis=-1)
+    kl = np.where(same, 0.0, np.maximum(kl, 0.0))
+    return float(kl) if np.ndim(kl) == 0 else kl

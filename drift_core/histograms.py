@@ -1,0 +1,176 @@
+"""Shared bins: every profile counts items on the same fixed, data-independent fine bins.
+
+Why: binning each dataset on its own range (``np.histogram(x, bins=10)``) makes two datasets with
+lengths 120 +/- 10 and 200 +/- 10 look identical. Here the fine bins are fixed constants, so any
+two profiles (and any two chunks of one dataset) are comparable and mergeable by adding counts.
+
+At compare time the fine bins are coarsened to at most :data:`MAX_COARSE_BINS` bins holding about
+equal mass of the *reference*; the outermost coarse bins are open-ended (they absorb every fine
+bin below / above the reference's range), so no value of the new data is ever dropped.
+
+Fine bins:
+
+* sequence length (integers >= 0): one bin per length for 0..127, then 16 bins per doubling up to
+  2**20 tokens, and a last open-ended bin ``[2**20, inf)``; ``edges`` lists the left edges.
+* values on [0, 1] (per-image channel means, brightness): :data:`UNIT_FINE_BINS` equal bins; the
+  last bin is closed (holds 1.0). Values are rounded to 6 decimals first, so that a uint8 image
+  and its float copy land in the same bin.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+MAX_COARSE_BINS = 10
+#: Fewest expected items per coarse bin; the number of coarse bins drops for small samples.
+MIN_ITEMS_PER_COARSE_BIN = 5
+UNIT_FINE_BINS = 500
+BRIGHTNESS_EDGES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+
+
+@lru_cache(maxsize=1)
+def _length_edges() -> tuple[int, ...]:
+    unit = np.arange(0, 128)
+    geometric = np.round(128 * 2 ** (np.arange(0, 16 * 13 + 1) / 16)).astype(np.int64)
+    return tuple(int(v) for v in np.unique(np.concatenate([unit, geometric])))
+
+
+def length_edges() -> list[int]:
+    """Left edges of the fixed fine bins for sequence lengths (last bin open-ended).
+
+    Examples
+    --------
+    >>> e = length_edges()
+    >>> e[:3], e[-1]
+    ([0, 1, 2], 1048576)
+    """
+    return list(_length_edges())
+
+
+def count_lengths(lengths: NDArray[np.integer]) -> NDArray[np.int64]:
+    """Count integer lengths on :func:`length_edges` (vectorised ``searchsorted``).
+
+    Examples
+    --------
+    >>> count_lengths(np.array([0, 0, 5, 2_000_000]))[[0, 5, -1]].tolist()
+    [2, 1, 1]
+    """
+    edges = np.asarray(_length_edges(), dtype=np.int64)
+    idx = np.searchsorted(edges, lengths, side="right") - 1
+    return np.bincount(idx, minlength=len(edges)).astype(np.int64)
+
+
+def unit_edges(n_bins: int = UNIT_FINE_BINS) -> NDArray[np.float64]:
+    """``n_bins + 1`` equal-width edges on [0, 1]."""
+    return np.linspace(0.0, 1.0, n_bins + 1)
+
+
+def count_unit(values: NDArray[np.floating], n_bins: int = UNIT_FINE_BINS) -> NDArray[np.int64]:
+    """Count values in [0, 1] on ``n_bins`` equal bins (last bin closed), after rounding to 1e-6.
+
+    Examples
+    --------
+    >>> count_unit(np.array([0.0, 0.2, 1.0]), 5).tolist()
+    [1, 1, 0, 0, 1]
+    """
+    v = np.round(np.asarray(values, dtype=np.float64), 6)
+    idx = np.clip(np.floor(v * n_bins).astype(np.int64), 0, n_bins - 1)
+    return np.bincount(idx, minlength=n_bins).astype(np.int64)
+
+
+def count_edges(values: NDArray[np.floating], edges: ArrayLike) -> NDArray[np.int64]:
+    """Count values in [0, 1] on arbitrary increasing edges (last bin closed), after rounding to 1e-6.
+
+    Examples
+    --------
+    >>> count_edges(np.array([0.1, 0.2, 0.95, 1.0]), BRIGHTNESS_EDGES).tolist()
+    [1, 1, 0, 0, 2]
+    """
+    e = np.asarray(edges, dtype=np.float64)
+    v = np.round(np.asarray(values, dtype=np.float64), 6)
+    idx = np.clip(np.searchsorted(e, v, side="right") - 1, 0, len(e) - 2)
+    return np.bincount(idx, minlength=len(e) - 1).astype(np.int64)
+
+
+def n_coarse_bins(n_ref: int, n_new: int) -> int:
+    """How many coarse bins to use: 10, fewer when a side has < 50 items (>= 5 expected per bin)."""
+    return int(min(MAX_COARSE_BINS, max(2, min(n_ref, n_new) // MIN_ITEMS_PER_COARSE_BIN)))
+
+
+def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
+    """Map each fine bin to a coarse bin holding about ``1/n_bins`` of the reference's mass.
+
+    Cuts fall on fine-bin boundaries, at the first fine bin where the reference's cumulative share
+    reaches ``j / n_bins``; ties (one fine bin holding a lot of mass) give fewer, wider coarse bins.
+    Fine bins below the reference's first occupied bin join the first coarse bin, those above its
+    last join the last one (open-ended overflow bins).
+
+    Returns
+    -------
+    groups : int array, one coarse-bin index per fine bin, non-decreasing, starting at 0.
+
+    Examples
+    --------
+    >>> equal_mass_groups([0, 1, 1, 1, 1, 0], 2).tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    c = np.asarray(ref_counts, dtype=np.float64)
+    total = c.sum()
+    if total <= 0:
+        return np.zeros(len(c), dtype=np.int64)
+    cum = np.cumsum(c) / total
+    targets = np.arange(1, n_bins) / n_bins
+    # fine bin index after which a cut is placed
+    cut_after = np.unique(np.searchsorted(cum, targets - 1e-12, side="left"))
+    last_occupied = int(np.flatnonzero(c)[-1])
+    cut_after = cut_after[cut_after < last_occupied]
+    groups = np.zeros(len(c), dtype=np.int64)
+    groups[cut_after + 1] = 1
+    return np.cumsum(groups)
+
+
+def coarsen(counts: ArrayLike, groups: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Add fine counts into coarse bins given by :func:`equal_mass_groups` (last axis)."""
+    c = np.asarray(counts)
+    n = int(groups[-1]) + 1
+    out = np.zeros(c.shape[:-1] + (n,), dtype=np.int64)
+    np.add.at(out, (..., groups), c) if c.ndim > 1 else np.add.at(out, groups, c)
+    return out
+
+
+def pad_to(counts: ArrayLike, size: int) -> NDArray[np.int64]:
+    """Right-pad a count vector with zeros (prediction histograms of different class counts)."""
+    c = np.asarray(counts, dtype=np.int64)
+    return np.concatenate([c, np.zeros(max(0, size - len(c)), dtype=np.int64)])
+
+
+def display_bins(
+    ref_counts: ArrayLike, new_counts: ArrayLike, left_edges: ArrayLike, n_bins: int = 40
+) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
+    """Merge two fine length histograms into about ``n_bins`` shared display bins for a plot.
+
+    Returns the display edges (len k+1, the last one closing the last occupied fine bin) and both
+    sides' counts on them. Both sides always share the same bins.
+    """
+    r = np.asarray(ref_counts, dtype=np.int64)
+    n = np.asarray(new_counts, dtype=np.int64)
+    edges = np.asarray(left_edges, dtype=np.float64)
+    occupied = np.flatnonzero((r + n) > 0)
+    if len(occupied) == 0:
+        return np.array([0.0, 1.0]), np.zeros(1, np.int64), np.zeros(1, np.int64)
+    lo, hi = int(occupied[0]), int(occupied[-1])
+    right = np.append(edges[1:], edges[-1] * 2)
+    x0, x1 = edges[lo], right[hi]
+    step = max(1.0, np.ceil((x1 - x0) / n_bins))
+    disp = np.arange(x0, x1 + step, step)
+    centers = (edges[lo : hi + 1] + right[lo : hi + 1]) / 2
+    idx = np.clip(np.searchsorted(disp, centers, side="right") - 1, 0, len(disp) - 2)
+    k = len(disp) - 1
+    return (
+        disp,
+        np.bincount(idx, weights=r[lo : hi + 1], minlength=k).astype(np.int64),
+        np.bincount(idx, weights=n[lo : hi + 1], minlength=k).astype(np.int64),
+    )

@@ -1,0 +1,241 @@
+"""The shape of a profile, and the one validator every profile passes through.
+
+Profiles are plain, strict-JSON dicts (``json.loads(json.dumps(p, allow_nan=False)) == p``): no
+tuples, no numpy scalars, no int dict keys. The ``TypedDict``s below document their shape for
+readers and mypy; :func:`validate_profile` checks it wherever a profile enters (DB, file, upload,
+compare, merge).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Literal, NotRequired, TypedDict
+
+from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
+
+SCHEMA_VERSION = 1
+#: Hash buckets for the token clustering statistics (design effect of token counts).
+TOKEN_CLUSTER_BUCKETS = 16
+#: A words profile keeps the counts of this many most frequent words, the rest go to "other".
+MAX_KEPT_WORDS = 20_000
+TOP_K = 100
+
+
+class TokenCluster(TypedDict):
+    """Per hash bucket h (of the token, mod 16): sums over items of the item's count in h squared,
+    and of that count times the item's length. With the length sums these give the design effect
+    of token proportions (tokens cluster within items)."""
+
+    n_buckets: int
+    bucket_counts: list[int]
+    sum_sq: list[int]
+    sum_cross: list[int]
+
+
+class CommonProfile(TypedDict):
+    schema_version: int
+    modality: Literal["text", "vision"]
+    n_samples: int
+    n_total: int | None
+    sample_size: int | None
+    seed: int
+    task: dict[str, Any]
+    # outputs (present when predictions were given)
+    prediction_hist: NotRequired[list[int]]
+    num_classes: NotRequired[int]
+
+
+class TextProfile(CommonProfile):
+    token_kind: Literal["ids", "words"]
+    seq_length_mean: float
+    seq_length_std: float
+    seq_length_sum: int
+    seq_length_sumsq: int
+    seq_length_edges: list[int]  # left edges of the fine bins; the last bin is open-ended
+    seq_length_hist: list[int]
+    n_tokens: int
+    token_values: list[int] | list[str]  # ids ascending (all of them); words by count desc (<= MAX_KEPT_WORDS)
+    token_counts: list[int]
+    token_other_count: int  # words not kept (always 0 for ids)
+    top_tokens: list[int] | list[str]  # <= 100, most frequent first, ties by token
+    top_token_counts: list[int]
+    token_cluster: TokenCluster
+
+
+class VisionProfile(CommonProfile):
+    n_channels: int
+    n_pixels: int  # pixels per channel over all images
+    channel_means: list[float]  # pixel-level mean per channel, [0, 1] scale
+    channel_stds: list[float]  # pixel-level population std per channel
+    channel_pixel_sums: list[float]
+    channel_pixel_sumsqs: list[float]
+    image_mean_sums: list[float]  # per channel: sum over images of the image's channel mean
+    image_mean_sumsqs: list[float]
+    channel_mean_hist: list[list[int]]  # per channel: per-image channel means on UNIT_FINE_BINS bins
+    brightness_mean: float  # mean of per-image brightness
+    brightness_sum: float
+    brightness_edges: list[float]  # 0, .2, .4, .6, .8, 1
+    brightness_hist: list[int]
+    brightness_fine_hist: list[int]  # UNIT_FINE_BINS bins on [0, 1]
+
+
+Profile = TextProfile | VisionProfile
+
+_COMMON: dict[str, type | tuple[type, ...]] = {
+    "schema_version": int,
+    "modality": str,
+    "n_samples": int,
+    "n_total": (int, type(None)),
+    "sample_size": (int, type(None)),
+    "seed": int,
+    "task": dict,
+}
+_TEXT: dict[str, type | tuple[type, ...]] = {
+    "token_kind": str,
+    "seq_length_mean": (int, float),
+    "seq_length_std": (int, float),
+    "seq_length_sum": int,
+    "seq_length_sumsq": int,
+    "seq_length_edges": list,
+    "seq_length_hist": list,
+    "n_tokens": int,
+    "token_values": list,
+    "token_counts": list,
+    "token_other_count": int,
+    "top_tokens": list,
+    "top_token_counts": list,
+    "token_cluster": dict,
+}
+_VISION: dict[str, type | tuple[type, ...]] = {
+    "n_channels": int,
+    "n_pixels": int,
+    "channel_means": list,
+    "channel_stds": list,
+    "channel_pixel_sums": list,
+    "channel_pixel_sumsqs": list,
+    "image_mean_sums": list,
+    "image_mean_sumsqs": list,
+    "channel_mean_hist": list,
+    "brightness_mean": (int, float),
+    "brightness_sum": (int, float),
+    "brightness_edges": list,
+    "brightness_hist": list,
+    "brightness_fine_hist": list,
+}
+
+
+def _counts(name: str, value: Any, length: int | None = None) -> None:
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"profile field {name!r} must be a list of ints")
+    if any(v < 0 for v in value):
+        raise ValueError(f"profile field {name!r} holds a negative count")
+    if length is not None and len(value) != length:
+        raise ValueError(f"profile field {name!r} must have {length} entries, got {len(value)}")
+
+
+def _floats(name: str, value: Any, length: int) -> None:
+    if (
+        not isinstance(value, list)
+        or len(value) != length
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+    ):
+        raise ValueError(f"profile field {name!r} must be a list of {length} finite numbers")
+
+
+def validate_profile(profile: Any, name: str = "profile") -> None:
+    """Check that ``profile`` is a complete profile of a schema this version understands.
+
+    Raises ``ValueError`` naming the missing or bad field (never a bare ``KeyError``).
+
+    Examples
+    --------
+    >>> validate_profile({"schema_version": 9})
+    Traceback (most recent call last):
+    ...
+    ValueError: profile: schema_version 9 is not supported (this drift_core reads version 1); upgrade driftboard
+    """
+    if not isinstance(profile, dict):
+        raise ValueError(f"{name}: a profile must be a dict, got {type(profile).__name__}")
+    version = profile.get("schema_version")
+    if version is None:
+        raise ValueError(f"{name}: missing field 'schema_version'")
+    if not isinstance(version, int) or isinstance(version, bool) or version != SCHEMA_VERSION:
+        raise ValueError(
+            f"{name}: schema_version {version!r} is not supported (this drift_core reads version "
+            f"{SCHEMA_VERSION}); upgrade driftboard"
+        )
+    modality = profile.get("modality")
+    if modality not in ("text", "vision"):
+        raise ValueError(f"{name}: field 'modality' must be 'text' or 'vision', got {modality!r}")
+    fields = {**_COMMON, **(_TEXT if modality == "text" else _VISION)}
+    for key, typ in fields.items():
+        if key not in profile:
+            raise ValueError(f"{name}: missing field {key!r} for a {modality} profile")
+        value = profile[key]
+        if isinstance(value, bool) or not isinstance(value, typ):
+            raise ValueError(f"{name}: field {key!r} has type {type(value).__name__}")
+    n = profile["n_samples"]
+    if n < 1:
+        raise ValueError(f"{name}: n_samples must be >= 1, got {n}")
+    try:
+        if modality == "text":
+            _validate_text(profile, n)
+        else:
+            _validate_vision(profile, n)
+        if "prediction_hist" in profile:
+            _counts("prediction_hist", profile["prediction_hist"])
+            if not isinstance(profile.get("num_classes"), int) or profile["num_classes"] != len(profile["prediction_hist"]):
+                raise ValueError("profile field 'num_classes' must equal len(prediction_hist)")
+            if sum(profile["prediction_hist"]) != n:
+                raise ValueError(f"profile field 'prediction_hist' must sum to n_samples ({n})")
+    except ValueError as e:
+        raise ValueError(f"{name}: {e}") from None
+
+
+def _validate_text(p: dict[str, Any], n: int) -> None:
+    if p["token_kind"] not in ("ids", "words"):
+        raise ValueError(f"field 'token_kind' must be 'ids' or 'words', got {p['token_kind']!r}")
+    if p["seq_length_edges"] != length_edges():
+        raise ValueError("field 'seq_length_edges' differs from this version's fixed length bins")
+    _counts("seq_length_hist", p["seq_length_hist"], len(p["seq_length_edges"]))
+    if sum(p["seq_length_hist"]) != n:
+        raise ValueError(f"field 'seq_length_hist' must sum to n_samples ({n})")
+    _counts("token_counts", p["token_counts"], len(p["token_values"]))
+    _counts("top_token_counts", p["top_token_counts"], len(p["top_tokens"]))
+    kind = int if p["token_kind"] == "ids" else str
+    for key in ("token_values", "top_tokens"):
+        if not all(isinstance(t, kind) and not isinstance(t, bool) for t in p[key]):
+            raise ValueError(f"field {key!r} must hold {kind.__name__} tokens for token_kind {p['token_kind']!r}")
+    if len(p["top_tokens"]) > TOP_K:
+        raise ValueError(f"field 'top_tokens' holds more than {TOP_K} tokens")
+    if sum(p["token_counts"]) + p["token_other_count"] != p["n_tokens"]:
+        raise ValueError("token counts do not add up to 'n_tokens'")
+    if p["seq_length_sum"] != p["n_tokens"]:
+        raise ValueError("field 'seq_length_sum' must equal 'n_tokens'")
+    tc = p["token_cluster"]
+    if not isinstance(tc.get("n_buckets"), int) or tc["n_buckets"] != TOKEN_CLUSTER_BUCKETS:
+        raise ValueError(f"field 'token_cluster.n_buckets' must be {TOKEN_CLUSTER_BUCKETS}")
+    for key in ("bucket_counts", "sum_sq", "sum_cross"):
+        _counts(f"token_cluster.{key}", tc.get(key), TOKEN_CLUSTER_BUCKETS)
+
+
+def _validate_vision(p: dict[str, Any], n: int) -> None:
+    c = p["n_channels"]
+    if c < 1:
+        raise ValueError(f"field 'n_channels' must be >= 1, got {c}")
+    for key in ("channel_means", "channel_stds", "channel_pixel_sums", "channel_pixel_sumsqs",
+                "image_mean_sums", "image_mean_sumsqs"):
+        _floats(key, p[key], c)
+    if not isinstance(p["channel_mean_hist"], list) or len(p["channel_mean_hist"]) != c:
+        raise ValueError(f"field 'channel_mean_hist' must hold one histogram per channel ({c})")
+    for i, h in enumerate(p["channel_mean_hist"]):
+        _counts(f"channel_mean_hist[{i}]", h, UNIT_FINE_BINS)
+        if sum(h) != n:
+            raise ValueError(f"field 'channel_mean_hist[{i}]' must sum to n_samples ({n})")
+    if p["brightness_edges"] != list(BRIGHTNESS_EDGES):
+        raise ValueError(f"field 'brightness_edges' must be {list(BRIGHTNESS_EDGES)}")
+    _counts("brightness_hist", p["brightness_hist"], len(BRIGHTNESS_EDGES) - 1)
+    _counts("brightness_fine_hist", p["brightness_fine_hist"], UNIT_FINE_BINS)
+    for key in ("brightness_hist", "brightness_fine_hist"):
+        if sum(p[key]) != n:
+            raise ValueError(f"field {key!r} must sum to n_samples ({n})")

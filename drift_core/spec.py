@@ -1,0 +1,83 @@
+"""What a dataset is: :class:`TaskSpec` names the modality and the keys of an item."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+Modality = Literal["text", "vision"]
+MODALITIES: tuple[str, ...] = ("text", "vision")
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Describe a dataset so that it can be profiled.
+
+    Parameters
+    ----------
+    modality : {"text", "vision"}
+        What the model sees: token sequences or images.
+    task_type : str
+        What the model predicts; only ``"classification"`` has output metrics today.
+    num_classes : int, optional
+        Number of classes. Without it the prediction histogram has ``max(class) + 1`` bins.
+    input_ids_key, text_key, pixel_values_key, prediction_key : str
+        Keys (or column names) of an item's token ids, raw text, image and predicted class.
+    channels_last : bool, optional
+        Force the layout of an image: ``True`` for (H, W, C), ``False`` for (C, H, W). ``None``
+        guesses: a trailing axis of size 1, 3 or 4 means channels-last unless the leading axis also
+        is one of those sizes, in which case channels-first wins, as in PyTorch.
+    pixel_range : (float, float), optional
+        The (low, high) range of pixel values for images that are neither uint8 in [0, 255] nor
+        float in [0, 1], e.g. ``(-1.0, 1.0)`` for normalised tensors or ``(0, 65535)`` for uint16.
+        Pixels are mapped to [0, 1] by ``(x - low) / (high - low)``.
+
+    Examples
+    --------
+    >>> TaskSpec("text").modality
+    'text'
+    >>> TaskSpec("vision", num_classes=10, pixel_range=(-1.0, 1.0)).pixel_range
+    (-1.0, 1.0)
+    """
+
+    modality: Modality
+    task_type: str = "classification"
+    num_classes: int | None = None
+    input_ids_key: str = "input_ids"
+    text_key: str = "text"
+    pixel_values_key: str = "pixel_values"
+    prediction_key: str = "prediction"
+    channels_last: bool | None = None
+    pixel_range: tuple[float, float] | None = None
+
+    def __post_init__(self) -> None:
+        if self.modality not in MODALITIES:
+            raise ValueError(f"TaskSpec.modality must be one of {MODALITIES}, got {self.modality!r}")
+        if self.num_classes is not None and (
+            isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 1
+        ):
+            raise ValueError(f"TaskSpec.num_classes must be a positive int, got {self.num_classes!r}")
+        if self.pixel_range is not None:
+            low, high = (float(v) for v in self.pixel_range)
+            if not (low < high):
+                raise ValueError(f"TaskSpec.pixel_range must be (low, high) with low < high, got {self.pixel_range!r}")
+            object.__setattr__(self, "pixel_range", (low, high))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-ready dict (stored with a run)."""
+        d = asdict(self)
+        if d["pixel_range"] is not None:
+            d["pixel_range"] = list(d["pixel_range"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TaskSpec:
+        """Inverse of :meth:`to_dict`; unknown keys are a ValueError."""
+        known = set(cls.__dataclass_fields__)
+        unknown = set(d) - known
+        if unknown:
+            raise ValueError(f"unknown TaskSpec field(s): {sorted(unknown)}")
+        d = dict(d)
+        if d.get("pixel_range") is not None:
+            d["pixel_range"] = tuple(d["pixel_range"])
+        return cls(**d)
