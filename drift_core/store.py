@@ -1,0 +1,404 @@
+"""The experiment DB: runs, their profiles and other JSON artifacts, and comparison history.
+
+One SQLite file, opened through sqlite-utils. The schema version lives in ``PRAGMA user_version``
+and :data:`_MIGRATIONS` brings an older file up to date when it is opened. The connection is
+opened with ``check_same_thread=False`` and every call holds one lock, so a single
+:class:`ExperimentDB` can be shared by the threads of ``streamlit run``; every write runs in one
+transaction (``Database.atomic``), so a failed save leaves no partial row.
+
+Tables
+------
+``runs``        id, name, created_at (ISO 8601 UTC), modality, n_samples, notes, task_spec (JSON)
+``artifacts``   run_id -> runs.id (cascade), name, created_at, data (JSON); the profile is the
+                artifact named ``"profile"``
+``comparisons`` id, reference_run_id / new_run_id -> runs.id (cascade), created_at, status,
+                max_drift, result (JSON)
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .schema import validate_profile
+from .spec import TaskSpec
+
+#: Version of the DB layout written to ``PRAGMA user_version``.
+DB_SCHEMA_VERSION = 2
+#: Artifact name under which :meth:`ExperimentDB.save_profile` stores a run's profile.
+PROFILE_ARTIFACT = "profile"
+BUSY_TIMEOUT_MS = 30_000
+STATUSES = ("ok", "warn", "alert")
+
+
+class StoreError(ValueError):
+    """A problem with the experiment DB file or with what is asked of it (unknown run, bad JSON)."""
+
+
+def _v1(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE runs (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            modality TEXT NOT NULL CHECK (modality IN ('text', 'vision')),
+            n_samples INTEGER,
+            notes TEXT NOT NULL DEFAULT '',
+            task_spec TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX runs_modality ON runs (modality, created_at)")
+    conn.execute(
+        """CREATE TABLE artifacts (
+            run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (run_id, name)
+        )"""
+    )
+
+
+def _v2(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        """CREATE TABLE comparisons (
+            id INTEGER PRIMARY KEY,
+            reference_run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            new_run_id INTEGER NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'warn', 'alert')),
+            max_drift REAL,
+            result TEXT NOT NULL
+        )"""
+    )
+    conn.execute("CREATE INDEX comparisons_reference ON comparisons (reference_run_id, created_at)")
+    conn.execute("CREATE INDEX comparisons_new ON comparisons (new_run_id)")
+
+
+#: ``_MIGRATIONS[v]`` upgrades a DB from ``user_version`` v to v + 1. Append, never edit.
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+assert len(_MIGRATIONS) == DB_SCHEMA_VERSION
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
+
+
+def _dumps(obj: Any, what: str) -> str:
+    try:
+        return json.dumps(obj, allow_nan=False, sort_keys=True)
+    except (TypeError, ValueError) as e:
+        raise StoreError(f"{what} is not strict JSON (no NaN/inf, only dicts, lists, str, numbers): {e}") from None
+
+
+def _run_id(run_id: Any) -> int:
+    if isinstance(run_id, bool) or not isinstance(run_id, int):
+        raise StoreError(f"run id must be an int, got {run_id!r}")
+    return run_id
+
+
+class ExperimentDB:
+    """Runs, profiles, artifacts and comparison history in one SQLite file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The DB file; created with its schema when missing, upgraded when older.
+
+    Raises
+    ------
+    StoreError
+        When the file is not an SQLite DB, is another application's DB, or was written by a newer
+        Driftboard.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> db = ExperimentDB(pathlib.Path(tempfile.mkdtemp()) / "runs.db")
+    >>> run_id = db.create_run("reference", TaskSpec("text"), notes="training set")
+    >>> [(r["name"], r["modality"]) for r in db.list_runs()]
+    [('reference', 'text')]
+    >>> db.close()
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        if self.path.is_dir():
+            raise StoreError(f"{self.path}: is a directory, not an SQLite DB file")
+        try:
+            conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot open the DB: {e}") from None
+        try:
+            self.db = sqlite_utils.Database(conn)
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            self._migrate()
+            if self.db.journal_mode != "wal":
+                self.db.enable_wal()
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise StoreError(f"{self.path}: not a readable SQLite DB ({e})") from None
+        except StoreError:
+            conn.close()
+            raise
+
+    # -- plumbing ------------------------------------------------------------------------------
+
+    def _migrate(self) -> None:
+        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
+        if version > DB_SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path}: DB schema version {version} is newer than this Driftboard understands "
+                f"({DB_SCHEMA_VERSION}); upgrade driftboard"
+            )
+        if version == 0 and self.db.table_names():
+            raise StoreError(
+                f"{self.path}: an SQLite DB with other tables ({', '.join(self.db.table_names()[:5])}), "
+                "not a Driftboard experiment DB"
+            )
+        with self._lock:
+            while version < DB_SCHEMA_VERSION:
+                with self.db.atomic():
+                    _MIGRATIONS[version](self.db.conn)
+                    version += 1
+                    self.db.conn.execute(f"PRAGMA user_version = {version}")
+
+    @property
+    def schema_version(self) -> int:
+        """The ``PRAGMA user_version`` of the open file."""
+        with self._lock:
+            return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite_utils.Database]:
+        with self._lock, self.db.atomic() as db:
+            yield db
+
+    def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self.db.query(sql, params))
+
+    def close(self) -> None:
+        """Close the connection (the handle cannot be used afterwards)."""
+        with self._lock:
+            self.db.close()
+
+    def __enter__(self) -> ExperimentDB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"ExperimentDB({str(self.path)!r})"
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(
+        self, name: str, task_spec: TaskSpec, notes: str = "", profile: dict[str, Any] | None = None
+    ) -> int:
+        """Add a run and return its id; with ``profile``, store it in the same transaction."""
+        if not isinstance(name, str) or not name.strip():
+            raise StoreError(f"run name must be a non-empty string, got {name!r}")
+        if not isinstance(task_spec, TaskSpec):
+            raise StoreError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
+        if not isinstance(notes, str):
+            raise StoreError(f"notes must be a string, got {type(notes).__name__}")
+        spec_json = _dumps(task_spec.to_dict(), "task_spec")
+        profile_json = self._check_profile(profile, task_spec.modality) if profile is not None else None
+        now = _now()
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO runs (name, created_at, modality, n_samples, notes, task_spec) VALUES (?, ?, ?, ?, ?, ?)",
+                (name.strip(), now, task_spec.modality, None, notes, spec_json),
+            )
+            run_id = int(cur.lastrowid or 0)
+            if profile is not None and profile_json is not None:
+                self._put_profile(db, run_id, profile, profile_json, now)
+        return run_id
+
+    def get_run(self, run_id: int) -> dict[str, Any]:
+        """One run: ``run_id, name, created_at, modality, n_samples, notes, task_spec`` (a dict)."""
+        rows = self._rows("SELECT * FROM runs WHERE id = ?", (_run_id(run_id),))
+        if not rows:
+            raise StoreError(f"{self.path}: no run with id {run_id}")
+        return self._run_dict(rows[0])
+
+    def find_run(self, name_or_id: str | int) -> dict[str, Any]:
+        """A run by id (an int, or a string of digits) or by name (the newest run of that name)."""
+        if isinstance(name_or_id, int) or (isinstance(name_or_id, str) and name_or_id.strip().isdigit()):
+            rows = self._rows("SELECT * FROM runs WHERE id = ?", (int(name_or_id),))
+            if rows:
+                return self._run_dict(rows[0])
+        rows = self._rows(
+            "SELECT * FROM runs WHERE name = ? ORDER BY created_at DESC, id DESC LIMIT 1", (str(name_or_id).strip(),)
+        )
+        if not rows:
+            raise StoreError(f"{self.path}: no run with id or name {name_or_id!r}")
+        return self._run_dict(rows[0])
+
+    def list_runs(self, modality: str | None = None) -> list[dict[str, Any]]:
+        """All runs, newest first, as dicts (see :meth:`get_run`); only one modality if given."""
+        if modality is not None and modality not in ("text", "vision"):
+            raise StoreError(f"modality must be 'text' or 'vision', got {modality!r}")
+        where, params = ("WHERE modality = ?", (modality,)) if modality else ("", ())
+        rows = self._rows(f"SELECT * FROM runs {where} ORDER BY created_at DESC, id DESC", params)
+        return [self._run_dict(r) for r in rows]
+
+    def delete_run(self, run_id: int) -> None:
+        """Delete a run with its artifacts and every comparison it took part in."""
+        self.get_run(run_id)
+        with self._write() as db:
+            db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    @staticmethod
+    def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "run_id": row["id"],
+            "name": row["name"],
+            "created_at": row["created_at"],
+            "modality": row["modality"],
+            "n_samples": row["n_samples"],
+            "notes": row["notes"],
+            "task_spec": json.loads(row["task_spec"]),
+        }
+
+    # -- profiles and artifacts ----------------------------------------------------------------
+
+    def _check_profile(self, profile: Any, modality: str) -> str:
+        validate_profile(profile)
+        if profile["modality"] != modality:
+            raise StoreError(f"a {profile['modality']} profile cannot be saved for a {modality} run")
+        return _dumps(profile, "profile")
+
+    def _put_profile(
+        self, db: sqlite_utils.Database, run_id: int, profile: dict[str, Any], data: str, now: str
+    ) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO artifacts (run_id, name, created_at, data) VALUES (?, ?, ?, ?)",
+            (run_id, PROFILE_ARTIFACT, now, data),
+        )
+        db.execute("UPDATE runs SET n_samples = ? WHERE id = ?", (profile["n_samples"], run_id))
+
+    def save_profile(self, run_id: int, profile: dict[str, Any]) -> None:
+        """Store (or replace) the run's profile, after :func:`validate_profile`, and its ``n_samples``."""
+        run = self.get_run(run_id)
+        data = self._check_profile(profile, run["modality"])
+        with self._write() as db:
+            self._put_profile(db, run_id, profile, data, _now())
+
+    def load_profile(self, run_id: int) -> dict[str, Any]:
+        """The run's profile, exactly as saved (and validated on the way out)."""
+        run = self.get_run(run_id)
+        profile = self._artifact(run_id, PROFILE_ARTIFACT)
+        if profile is None:
+            raise StoreError(f"{self.path}: run {run_id} ({run['name']!r}) has no profile")
+        validate_profile(profile, name=f"profile of run {run_id}")
+        return dict(profile)
+
+    def log_artifact(self, run_id: int, name: str, obj: Any) -> None:
+        """Store (or replace) any strict-JSON object under ``name`` for a run."""
+        if not isinstance(name, str) or not name or name == PROFILE_ARTIFACT:
+            raise StoreError(f"artifact name must be a non-empty string other than {PROFILE_ARTIFACT!r}, got {name!r}")
+        self.get_run(run_id)
+        data = _dumps(obj, f"artifact {name!r}")
+        with self._write() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO artifacts (run_id, name, created_at, data) VALUES (?, ?, ?, ?)",
+                (run_id, name, _now(), data),
+            )
+
+    def get_artifact(self, run_id: int, name: str) -> Any:
+        """The artifact stored under ``name`` for a run (``StoreError`` if there is none)."""
+        self.get_run(run_id)
+        obj = self._artifact(run_id, name)
+        if obj is None:
+            raise StoreError(f"{self.path}: run {run_id} has no artifact {name!r}")
+        return obj
+
+    def artifact_names(self, run_id: int) -> list[str]:
+        """Names of the run's artifacts, sorted (the profile is ``"profile"``)."""
+        rows = self._rows("SELECT name FROM artifacts WHERE run_id = ? ORDER BY name", (_run_id(run_id),))
+        return [r["name"] for r in rows]
+
+    def _artifact(self, run_id: int, name: str) -> Any:
+        rows = self._rows("SELECT data FROM artifacts WHERE run_id = ? AND name = ?", (run_id, name))
+        return json.loads(rows[0]["data"]) if rows else None
+
+    # -- comparisons ---------------------------------------------------------------------------
+
+    def record_comparison(self, ref_run_id: int, new_run_id: int, result: dict[str, Any]) -> int:
+        """Store the result of ``compare_profiles`` between two runs; returns the comparison id."""
+        self.get_run(ref_run_id)
+        self.get_run(new_run_id)
+        if not isinstance(result, dict) or result.get("status") not in STATUSES:
+            raise StoreError(f"a comparison result must be a dict with 'status' in {STATUSES}")
+        max_drift = result.get("max_drift")
+        if max_drift is not None and not (isinstance(max_drift, (int, float)) and math.isfinite(max_drift)):
+            raise StoreError(f"comparison result 'max_drift' must be a finite number, got {max_drift!r}")
+        data = _dumps(result, "comparison result")
+        with self._write() as db:
+            cur = db.execute(
+                "INSERT INTO comparisons (reference_run_id, new_run_id, created_at, status, max_drift, result) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (ref_run_id, new_run_id, _now(), result["status"], max_drift, data),
+            )
+            return int(cur.lastrowid or 0)
+
+    def comparisons(
+        self, reference_run_id: int | None = None, new_run_id: int | None = None, limit: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Comparison history, newest first: ``comparison_id, reference_run_id, reference_name,
+        new_run_id, new_name, created_at, status, max_drift, result`` (the full result dict)."""
+        where, params = [], []
+        if reference_run_id is not None:
+            where.append("c.reference_run_id = ?")
+            params.append(_run_id(reference_run_id))
+        if new_run_id is not None:
+            where.append("c.new_run_id = ?")
+            params.append(_run_id(new_run_id))
+        sql = (
+            "SELECT c.*, r.name AS reference_name, n.name AS new_name FROM comparisons c "
+            "JOIN runs r ON r.id = c.reference_run_id JOIN runs n ON n.id = c.new_run_id "
+            + ("WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY c.created_at DESC, c.id DESC"
+        )
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [self._comparison_dict(r) for r in self._rows(sql, tuple(params))]
+
+    def get_comparison(self, comparison_id: int) -> dict[str, Any]:
+        """One comparison (same keys as :meth:`comparisons`)."""
+        rows = self._rows(
+            "SELECT c.*, r.name AS reference_name, n.name AS new_name FROM comparisons c "
+            "JOIN runs r ON r.id = c.reference_run_id JOIN runs n ON n.id = c.new_run_id WHERE c.id = ?",
+            (_run_id(comparison_id),),
+        )
+        if not rows:
+            raise StoreError(f"{self.path}: no comparison with id {comparison_id}")
+        return self._comparison_dict(rows[0])
+
+    @staticmethod
+    def _comparison_dict(row: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "comparison_id": row["id"],
+            "reference_run_id": row["reference_run_id"],
+            "reference_name": row["reference_name"],
+            "new_run_id": row["new_run_id"],
+            "new_name": row["new_name"],
+            "created_at": row["created_at"],
+            "status": row["status"],
+            "max_drift": row["max_drift"],
+            "result": json.loads(row["result"]),
+        }

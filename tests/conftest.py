@@ -1,0 +1,46 @@
+"""Small fixtures that build real data: profiles from real items, DB files under tmp_path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+
+from drift_core.profile import compute_dataset_profile
+from drift_core.spec import TaskSpec
+from drift_core.store import ExperimentDB
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def text_spec() -> TaskSpec:
+    return TaskSpec("text")
+
+
+@pytest.fixture
+def vision_spec() -> TaskSpec:
+    return TaskSpec("vision", num_classes=3)
+
+
+@pytest.fixture
+def text_profile(text_spec: TaskSpec) -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    items = [{"input_ids": rng.integers(0, 50, size=rng.integers(3, 20)).tolist()} for _ in range(40)]
+    return compute_dataset_profile(items, text_spec, predictions=rng.integers(0, 3, size=40))
+
+
+@pytest.fixture
+def vision_profile(vision_spec: TaskSpec) -> dict[str, Any]:
+    images = np.random.default_rng(1).random((12, 3, 8, 8))
+    return compute_dataset_profile(images, vision_spec, predictions=np.arange(12) % 3)
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[ExperimentDB]:
+    handle = ExperimentDB(tmp_path / "runs.db")
+    yield handle
+    handle.close()
