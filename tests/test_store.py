@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from drift_core.spec import TaskSpec
-from drift_core.store import DB_SCHEMA_VERSION, ExperimentDB, StoreError, _MIGRATIONS
+from drift_core.store import _MIGRATIONS, DB_SCHEMA_VERSION, ExperimentDB, StoreError
 
 RESULT = {"status": "warn", "max_drift": 0.15, "drift_scores": {"seq_length_js": 0.15}, "summary": "Lengths moved."}
 
