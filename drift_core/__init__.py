@@ -1,0 +1,31 @@
+"""Driftboard's engine: profile datasets, compare profiles, say ok / warn / alert.
+
+Pure numpy/scipy: importing it never imports streamlit, plotly or pandas.
+"""
+
+from .compare import MIN_ITEMS, compare_profiles
+from .divergence import js_distance, kl_bits
+from .metrics import METRICS, MetricInfo, metric_info
+from .profile import compute_dataset_profile, merge_profiles
+from .schema import SCHEMA_VERSION, validate_profile
+from .spec import TaskSpec
+from .status import Status, classify
+from .tokenize import words
+
+__all__ = [
+    "METRICS",
+    "MIN_ITEMS",
+    "SCHEMA_VERSION",
+    "MetricInfo",
+    "Status",
+    "TaskSpec",
+    "classify",
+    "compare_profiles",
+    "compute_dataset_profile",
+    "js_distance",
+    "kl_bits",
+    "merge_profiles",
+    "metric_info",
+    "validate_profile",
+    "words",
+]

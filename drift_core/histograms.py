@@ -133,12 +133,8 @@ def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
 
 
 def coarsen(counts: ArrayLike, groups: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Add fine counts into coarse bins given by :func:`equal_mass_groups` (last axis)."""
-    c = np.asarray(counts)
-    n = int(groups[-1]) + 1
-    out = np.zeros(c.shape[:-1] + (n,), dtype=np.int64)
-    np.add.at(out, (..., groups), c) if c.ndim > 1 else np.add.at(out, groups, c)
-    return out
+    """Add fine counts into the coarse bins given by :func:`equal_mass_groups`."""
+    return np.bincount(groups, weights=np.asarray(counts, dtype=np.float64), minlength=int(groups[-1]) + 1).astype(np.int64)
 
 
 def pad_to(counts: ArrayLike, size: int) -> NDArray[np.int64]:

@@ -1,0 +1,176 @@
+"""Compare two profiles: drift scores, significance, ok / warn / alert, and plain words."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ._evaluation import Evaluation
+from .metrics import metric_info
+from .outputs import compare_outputs
+from .schema import validate_profile
+from .status import SEVERITY, Status, check_thresholds, classify, holm, worst
+from .text import compare_text
+from .vision import compare_vision
+
+#: Fewest items per side for a metric to alert; below it, a significant shift is reported as "warn".
+MIN_ITEMS = 30
+DEFAULT_ALPHA = 0.01
+_UNIT_WORDS = {"text": "sequences", "vision": "images"}
+
+
+def compare_profiles(
+    ref: dict[str, Any],
+    new: dict[str, Any],
+    thresholds: Mapping[str, Any] | None = None,
+    alpha: float = DEFAULT_ALPHA,
+    seed: int = 0,
+) -> dict[str, Any]:
+    """Compare a new profile with a reference: is the drift real, and large enough to matter?
+
+    Parameters
+    ----------
+    ref, new : dict
+        Profiles from :func:`compute_dataset_profile` (or :func:`merge_profiles`), same modality.
+    thresholds : mapping, optional
+        ``{metric: (warn, alert)}`` overriding the defaults (JS metrics (0.1, 0.2),
+        ``top_tokens_drift`` (0.3, 0.5)); naming an informational metric (KL, distance) makes it
+        thresholded. Unknown names or warn > alert raise ``ValueError``.
+    alpha : float
+        Family-wise significance level of one comparison (Holm over its thresholded metrics).
+    seed : int
+        Seed of the bootstrap noise floors (results are deterministic for a given seed).
+
+    Returns
+    -------
+    dict
+        ``status`` (worst metric status), ``threshold_status`` (the threshold-only rule),
+        ``max_drift``, ``drift_scores``, ``metric_status``, ``thresholds``, ``metrics`` (per
+        metric: score, label, group, threshold, status, threshold_status, p_value, p_adjusted,
+        noise_floor, n_ref, n_new, summary), ``token_overlap`` (text), ``warnings`` and ``summary``.
+
+    Notes
+    -----
+    A metric's threshold status follows ``score < warn -> ok; warn <= score <= alert -> warn;
+    score > alert -> alert``. Its status escalates to that only when also its Holm-adjusted
+    p-value is below ``alpha``; otherwise it stays ``ok`` and ``warnings`` says why. With fewer
+    than :data:`MIN_ITEMS` items on a side, a metric can reach "warn" but not "alert".
+
+    Examples
+    --------
+    >>> from drift_core import TaskSpec, compute_dataset_profile
+    >>> p = compute_dataset_profile([{"input_ids": [1, 2, 3]}] * 50, TaskSpec("text"))
+    >>> r = compare_profiles(p, p)
+    >>> r["status"], r["max_drift"], r["metrics"]["seq_length_js"]["p_value"]
+    ('ok', 0.0, 1.0)
+    """
+    validate_profile(ref, "reference profile")
+    validate_profile(new, "new profile")
+    if ref["modality"] != new["modality"]:
+        raise ValueError(f"cannot compare a {ref['modality']} profile (reference) with a {new['modality']} profile (new)")
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    user = check_thresholds(thresholds)
+    n_channels = ref.get("n_channels", 3)
+    for name in user:
+        metric_info(name, n_channels)  # unknown names raise
+
+    detail: dict[str, Any] = {}
+    if ref["modality"] == "text":
+        evals, detail = compare_text(ref, new, seed)
+    else:
+        evals = compare_vision(ref, new, seed)
+    evals += compare_outputs(ref, new, seed)
+
+    warnings: list[str] = []
+    present = {e.name for e in evals}
+    for name in user:
+        if name not in present:
+            warnings.append(f"threshold for {name} ignored: these profiles have no such metric")
+    th: dict[str, tuple[float, float]] = {}
+    for e in evals:
+        default = metric_info(e.name, n_channels).default_thresholds
+        if e.name in user:
+            th[e.name] = user[e.name]
+        elif default is not None:
+            th[e.name] = default
+    judged = [e for e in evals if e.name in th]
+    adjusted = dict(zip((e.name for e in judged), holm([e.p_value for e in judged]), strict=True))
+    n_ref, n_new = ref["n_samples"], new["n_samples"]
+    small = min(n_ref, n_new) < MIN_ITEMS
+    unit = _UNIT_WORDS[ref["modality"]]
+
+    metrics: dict[str, dict[str, Any]] = {}
+    for e in evals:
+        info = metric_info(e.name, n_channels)
+        entry: dict[str, Any] = {
+            "score": e.score, "label": info.label, "unit": info.unit, "group": info.group,
+            "thresholded": e.name in th, "threshold": list(th[e.name]) if e.name in th else None,
+            "status": None, "threshold_status": None, "p_value": e.p_value,
+            "p_adjusted": adjusted.get(e.name), "noise_floor": e.noise_floor,
+            "n_ref": e.n_ref, "n_new": e.n_new, "summary": e.summary,
+        }
+        if e.name in th:
+            entry["threshold_status"], entry["status"] = _judge(e, th[e.name], adjusted[e.name], alpha, small,
+                                                                  unit, warnings)
+        metrics[e.name] = entry
+
+    statuses = {n: m["status"] for n, m in metrics.items() if m["thresholded"]}
+    status = worst(list(statuses.values()))
+    if small:
+        warnings.insert(0, f"only {min(n_ref, n_new)} items on one side (minimum {MIN_ITEMS} to alert): "
+                           "statuses are capped at warn")
+    result: dict[str, Any] = {
+        "modality": ref["modality"],
+        "status": status,
+        "threshold_status": worst([m["threshold_status"] for m in metrics.values() if m["thresholded"]]),
+        "max_drift": max((metrics[n]["score"] for n in statuses), default=0.0),
+        "drift_scores": {n: m["score"] for n, m in metrics.items()},
+        "metric_status": statuses,
+        "thresholds": {n: list(t) for n, t in th.items()},
+        "alpha": float(alpha),
+        "seed": seed,
+        "n_ref": n_ref,
+        "n_new": n_new,
+        "metrics": metrics,
+        **detail,
+        "warnings": warnings,
+    }
+    result["summary"] = _plain_summary(result, unit)
+    return result
+
+
+def _judge(e: Evaluation, th: tuple[float, float], p_adj: float, alpha: float, small: bool, unit: str,
+           warnings: list[str]) -> tuple[Status, Status]:
+    """(threshold-only status, final status) of one metric."""
+    by_threshold = classify(e.score, *th)
+    if by_threshold == "ok":
+        return by_threshold, "ok"
+    if p_adj >= alpha:
+        warnings.append(
+            f"{e.name} {e.score:.3g} is within the noise of {e.n_ref} vs {e.n_new} {unit} "
+            f"(p = {p_adj:.2g} after Holm, noise floor {e.noise_floor:.3g}): kept ok"
+        )
+        return by_threshold, "ok"
+    if small and by_threshold == "alert":
+        return by_threshold, "warn"
+    return by_threshold, by_threshold
+
+
+def _plain_summary(r: dict[str, Any], unit: str) -> str:
+    """One paragraph a non-engineer can read."""
+    sizes = f"{r['n_new']:,} new {unit} against {r['n_ref']:,} reference {unit}"
+    flagged = sorted(
+        (m for m in r["metrics"].values() if m["status"] in ("warn", "alert")),
+        key=lambda m: (-SEVERITY[m["status"]], -m["score"]),
+    )
+    if not flagged:
+        noisy = sum(1 for m in r["metrics"].values() if m["threshold_status"] not in (None, "ok"))
+        tail = (f" {noisy} score(s) crossed a threshold but are explained by sampling noise at these sizes."
+                if noisy else "")
+        return f"No significant drift: {sizes}; every monitored score is within its threshold.{tail}"
+    word = {"alert": "ALERT", "warn": "WARNING"}[r["status"]]
+    parts = "; ".join(f"{m['label'].lower()}: {m['summary']} ({m['status']})" for m in flagged[:4])
+    more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
+    return (f"{word}: the new data has drifted from the reference ({sizes}). "
+            f"What changed: {parts}{more}. These shifts are larger than sampling noise (p < {r['alpha']:g}).")

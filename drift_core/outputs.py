@@ -1,0 +1,106 @@
+"""Model outputs: the predicted-class distribution.
+
+Predictions are class ids, shape (N,), or scores / probabilities, shape (N, K), reduced by argmax.
+``prediction_hist[k]`` counts items predicted as class k; it has ``num_classes`` bins (from the
+``TaskSpec``) or, without it, ``max(class) + 1``. Comparing two histograms of different lengths
+pads the shorter one with zeros.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from . import _inputs
+from ._evaluation import Evaluation, histogram_pair
+from .histograms import pad_to
+from .spec import TaskSpec
+
+
+def _as_classes(pred: Any, index: NDArray[np.int64], spec: TaskSpec) -> NDArray[np.int64]:
+    try:
+        arr = np.asarray(pred)
+    except ValueError as e:
+        raise ValueError(f"predictions are ragged ({e})") from None
+    if arr.dtype == object:
+        raise ValueError("predictions are ragged or not numeric; expected class ids (N,) or scores (N, K)")
+    if arr.ndim == 2:
+        if spec.num_classes is not None and arr.shape[1] != spec.num_classes:
+            raise ValueError(f"prediction scores have {arr.shape[1]} columns but TaskSpec.num_classes is {spec.num_classes}")
+        if arr.dtype.kind == "f":
+            bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
+            if len(bad):
+                raise ValueError(f"item {int(index[bad[0]])}: prediction scores contain NaN or inf")
+        return np.argmax(arr, axis=1).astype(np.int64)
+    if arr.ndim != 1:
+        raise ValueError(f"predictions must be class ids (N,) or scores (N, K), got shape {arr.shape}")
+    if arr.dtype.kind == "f":
+        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.floor(arr)))
+        if len(bad):
+            raise ValueError(f"item {int(index[bad[0]])}: prediction {arr[bad[0]]!r} is not a class id (an integer)")
+    elif arr.dtype.kind not in "iu":
+        raise ValueError(f"predictions must be integer class ids or float scores, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    neg = np.flatnonzero(arr < 0)
+    if len(neg):
+        raise ValueError(f"item {int(index[neg[0]])}: prediction {int(arr[neg[0]])} is negative")
+    if spec.num_classes is not None:
+        over = np.flatnonzero(arr >= spec.num_classes)
+        if len(over):
+            raise ValueError(
+                f"item {int(index[over[0]])}: prediction {int(arr[over[0]])} >= num_classes ({spec.num_classes})"
+            )
+    return arr
+
+
+def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) -> dict[str, Any]:
+    """``prediction_hist`` and ``num_classes`` when predictions are given or carried by the items."""
+    if predictions is not None:
+        n = len(predictions) if hasattr(predictions, "__len__") else None
+        if n is None:
+            raise TypeError("predictions must be an array-like of length N")
+        if sel.n_total is not None and n != sel.n_total:
+            raise ValueError(f"predictions have length {n} but the dataset has {sel.n_total} items")
+        arr = np.asarray(predictions) if not isinstance(predictions, np.ndarray) else predictions
+        if _inputs._is_pandas(predictions):
+            arr = np.asarray(predictions)
+        pred = arr[sel.index] if len(sel.index) != n else arr
+    elif _inputs.has_column(sel, spec.prediction_key):
+        col = _inputs.column(sel, spec.prediction_key)
+        pred = col.to_pylist() if hasattr(col, "to_pylist") else col
+        if sel.kind == "items" or isinstance(pred, list):
+            for pos, v in zip(sel.index, pred, strict=True):
+                if v is None:
+                    raise ValueError(f"item {pos}: {spec.prediction_key!r} is missing (None)")
+    else:
+        return {}
+    classes = _as_classes(pred, sel.index, spec)
+    k = spec.num_classes if spec.num_classes is not None else (int(classes.max()) + 1 if len(classes) else 1)
+    return {"prediction_hist": np.bincount(classes, minlength=k).astype(np.int64).tolist(), "num_classes": int(k)}
+
+
+def merge_outputs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """Add prediction histograms (padding the shorter); both profiles must have them, or neither."""
+    if ("prediction_hist" in a) != ("prediction_hist" in b):
+        raise ValueError("cannot merge a profile with predictions and one without")
+    if "prediction_hist" not in a:
+        return {}
+    k = max(len(a["prediction_hist"]), len(b["prediction_hist"]))
+    h = np.zeros(k, dtype=np.int64)
+    h[: len(a["prediction_hist"])] += a["prediction_hist"]
+    h[: len(b["prediction_hist"])] += b["prediction_hist"]
+    return {"prediction_hist": h.tolist(), "num_classes": k}
+
+
+def compare_outputs(ref: dict[str, Any], new: dict[str, Any], seed: int) -> list[Evaluation]:
+    """``prediction_js`` and ``prediction_kl`` when both profiles carry predictions."""
+    if "prediction_hist" not in ref or "prediction_hist" not in new:
+        return []
+    k = max(len(ref["prediction_hist"]), len(new["prediction_hist"]))
+    r, n = pad_to(ref["prediction_hist"], k), pad_to(new["prediction_hist"], k)
+    sr, sn = r / r.sum(), n / n.sum()
+    c = int(np.argmax(np.abs(sn - sr)))
+    summary = f"class {c} share {sr[c]:.0%} -> {sn[c]:.0%}"
+    return histogram_pair(("prediction_js", "prediction_kl"), r, n, summary, seed)
