@@ -15,9 +15,9 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.spatial.distance import jensenshannon
 from scipy.special import rel_entr
 
-#: Additive pseudo-count per bin used by :func:`kl_bits` (Krichevsky-Trofimov / Jeffreys prior).
-#: At n=1000 items with no empty bin it moves KL by well under 0.01 bits (tested).
-KL_PSEUDO_COUNT = 0.5
+#: Additive pseudo-count (in items) per bin used by :func:`kl_bits`; small on purpose.
+#: At n=1000 items with no empty bin it moves KL by < 0.004 bits (tested: < 0.01).
+KL_PSEUDO_COUNT = 0.01
 
 
 def _as_counts(a: ArrayLike, name: str) -> NDArray[np.float64]:
@@ -51,7 +51,7 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
     >>> round(float(js_distance([1, 0], [0, 1])), 6)
     1.0
     >>> round(float(js_distance([40, 60], [80, 20])), 3)
-    0.3
+    0.353
     """
     pa = _as_counts(p, "p")
     qa = _as_counts(q, "q")
@@ -86,7 +86,7 @@ def kl_bits(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -
     Examples
     --------
     >>> round(float(kl_bits([400, 600], [800, 200])), 3)
-    0.55
+    0.551
     >>> float(kl_bits([3, 5], [3, 5]))
     0.0
     """

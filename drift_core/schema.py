@@ -11,18 +11,20 @@ from __future__ import annotations
 import math
 from typing import Any, Literal, NotRequired, TypedDict
 
+import numpy as np
+
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
 SCHEMA_VERSION = 1
 #: Hash buckets for the token clustering statistics (design effect of token counts).
-TOKEN_CLUSTER_BUCKETS = 16
+TOKEN_CLUSTER_BUCKETS = 256
 #: A words profile keeps the counts of this many most frequent words, the rest go to "other".
 MAX_KEPT_WORDS = 20_000
 TOP_K = 100
 
 
 class TokenCluster(TypedDict):
-    """Per hash bucket h (of the token, mod 16): sums over items of the item's count in h squared,
+    """Per hash bucket h (token id mod 256, or crc32 of the word mod 256): sums over items of the item's count in h squared,
     and of that count times the item's length. With the length sums these give the design effect
     of token proportions (tokens cluster within items)."""
 
@@ -125,9 +127,10 @@ _VISION: dict[str, type | tuple[type, ...]] = {
 
 
 def _counts(name: str, value: Any, length: int | None = None) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    arr = np.asarray(value) if isinstance(value, list) else None
+    if arr is None or (len(value) and (arr.ndim != 1 or arr.dtype.kind not in "iu")):
         raise ValueError(f"profile field {name!r} must be a list of ints")
-    if any(v < 0 for v in value):
+    if len(value) and arr.min() < 0:
         raise ValueError(f"profile field {name!r} holds a negative count")
     if length is not None and len(value) != length:
         raise ValueError(f"profile field {name!r} must have {length} entries, got {len(value)}")
@@ -202,10 +205,12 @@ def _validate_text(p: dict[str, Any], n: int) -> None:
         raise ValueError(f"field 'seq_length_hist' must sum to n_samples ({n})")
     _counts("token_counts", p["token_counts"], len(p["token_values"]))
     _counts("top_token_counts", p["top_token_counts"], len(p["top_tokens"]))
-    kind = int if p["token_kind"] == "ids" else str
+    kinds = "iu" if p["token_kind"] == "ids" else "U"
     for key in ("token_values", "top_tokens"):
-        if not all(isinstance(t, kind) and not isinstance(t, bool) for t in p[key]):
-            raise ValueError(f"field {key!r} must hold {kind.__name__} tokens for token_kind {p['token_kind']!r}")
+        arr = np.asarray(p[key])
+        if len(p[key]) and (arr.ndim != 1 or arr.dtype.kind not in kinds):
+            want = "int" if kinds == "iu" else "str"
+            raise ValueError(f"field {key!r} must hold {want} tokens for token_kind {p['token_kind']!r}")
     if len(p["top_tokens"]) > TOP_K:
         raise ValueError(f"field 'top_tokens' holds more than {TOP_K} tokens")
     if sum(p["token_counts"]) + p["token_other_count"] != p["n_tokens"]:

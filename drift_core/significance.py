@@ -35,10 +35,11 @@ NOISE_QUANTILE = 0.99
 ScoreFn = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float64] | float]
 
 
-def chi2_homogeneity(ref: ArrayLike, new: ArrayLike, deff: float = 1.0) -> float:
+def chi2_homogeneity(ref: ArrayLike, new: ArrayLike, deff: ArrayLike = 1.0) -> float:
     """p-value of Pearson's chi-square test that two count vectors share one distribution.
 
-    ``deff`` divides the statistic (Rao-Scott first-order correction for clustered counts).
+    ``deff`` (a number, or one per bin) divides each bin's contribution: a Rao-Scott style
+    correction for counts that cluster within items (tokens).
 
     Examples
     --------
@@ -49,18 +50,19 @@ def chi2_homogeneity(ref: ArrayLike, new: ArrayLike, deff: float = 1.0) -> float
     """
     r = np.asarray(ref, dtype=np.float64)
     n = np.asarray(new, dtype=np.float64)
+    d = np.broadcast_to(np.maximum(np.asarray(deff, dtype=np.float64), 1e-12), r.shape)
     keep = (r + n) > 0
-    r, n = r[keep], n[keep]
+    r, n, d = r[keep], n[keep], d[keep]
     k = len(r)
     nr, nn = r.sum(), n.sum()
     if k < 2 or nr == 0 or nn == 0:
         return 1.0
     pooled = (r + n) / (nr + nn)
     er, en = nr * pooled, nn * pooled
-    x2 = float(((r - er) ** 2 / er).sum() + ((n - en) ** 2 / en).sum())
+    x2 = float((((r - er) ** 2 / er + (n - en) ** 2 / en) / d).sum())
     if x2 <= 1e-12:
         return 1.0
-    return float(chi2.sf(x2 / max(deff, 1e-12), k - 1))
+    return float(chi2.sf(x2, k - 1))
 
 
 def bootstrap_null(
@@ -77,9 +79,24 @@ def bootstrap_null(
     p = pooled / total
     nr = int(round(r.sum())) if n_ref is None else max(1, int(n_ref))
     nn = int(round(n.sum())) if n_new is None else max(1, int(n_new))
-    a = rng.multinomial(nr, p, size=draws)
-    b = rng.multinomial(nn, p, size=draws)
+    if len(p) <= 20:
+        a = rng.multinomial(nr, p, size=draws)
+        b = rng.multinomial(nn, p, size=draws)
+    else:  # many bins (token buckets): independent counts, much faster than a multinomial
+        a, b = poisson_counts(nr * p, draws, rng), poisson_counts(nn * p, draws, rng)
     return np.asarray(score(a, b), dtype=np.float64)
+
+
+def poisson_counts(lam: NDArray[np.float64], draws: int, rng: np.random.Generator) -> NDArray[np.int64]:
+    """``draws`` rows of independent Poisson(lam) counts; the normal limit for lam >= 50 (fast)."""
+    out = np.empty((draws, len(lam)), dtype=np.int64)
+    big = lam >= 50
+    if big.any():
+        mu = lam[big]
+        out[:, big] = np.maximum(np.rint(rng.normal(mu, np.sqrt(mu), size=(draws, len(mu)))), 0)
+    if (~big).any():
+        out[:, ~big] = rng.poisson(lam[~big], size=(draws, int((~big).sum())))
+    return out
 
 
 def noise_floor(null: NDArray[np.float64]) -> float:
@@ -107,22 +124,45 @@ def empirical_p(observed: float, null: NDArray[np.float64]) -> float:
     return float(min(1.0 / (b + 1), norm.sf((observed - float(null.mean())) / sd)))
 
 
-def design_effect(
+def design_effects(
     bucket_counts: list[int], sum_sq: list[int], sum_cross: list[int], length_sumsq: int, n_items: int, n_tokens: int
-) -> float:
-    """Design effect of token shares (>= 1) from per-item hash-bucket statistics (see module docstring)."""
+) -> tuple[NDArray[np.float64], float]:
+    """Design effect (>= 1) of the token share of each hash bucket, and of all buckets together.
+
+    Notes
+    -----
+    For bucket h with share p_h = S1_h / T (ratio estimator over n items of lengths L_i)::
+
+        var_cluster_h = n / (n - 1) * sum_i (c_ih - p_h L_i)^2 / T^2
+                      = n / (n - 1) * (S2_h - 2 p_h X_h + p_h^2 sum_i L_i^2) / T^2
+        deff_h = var_cluster_h / (p_h (1 - p_h) / T)
+
+    with S2_h = sum_i c_ih^2 and X_h = sum_i c_ih L_i kept in the profile. The overall value is
+    the ratio of the sums over buckets; a bucket's value is never taken below it (a bucket seen
+    in few items estimates its own clustering poorly).
+    """
+    h = len(bucket_counts)
     if n_tokens <= 0 or n_items < 2:
-        return 1.0
+        return np.ones(h), 1.0
     s1 = np.asarray(bucket_counts, dtype=np.float64)
     s2 = np.asarray(sum_sq, dtype=np.float64)
     x = np.asarray(sum_cross, dtype=np.float64)
     p = s1 / n_tokens
     resid = np.maximum(s2 - 2 * p * x + p * p * float(length_sumsq), 0.0)
-    var_cluster = resid.sum() * n_items / (n_items - 1) / float(n_tokens) ** 2
-    var_mult = float((p * (1 - p)).sum()) / n_tokens
-    if var_mult <= 0:
-        return 1.0
-    return float(max(1.0, var_cluster / var_mult))
+    var_cluster = resid * n_items / (n_items - 1) / float(n_tokens) ** 2
+    var_mult = p * (1 - p) / n_tokens
+    overall = float(var_cluster.sum() / var_mult.sum()) if var_mult.sum() > 0 else 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(var_mult > 0, var_cluster / var_mult, overall)
+    # a bucket seen in few items estimates its clustering poorly: never assume less than overall
+    return np.maximum(per, max(overall, 1.0)), max(overall, 1.0)
+
+
+def overdispersed_counts(lam: NDArray[np.float64], deff: NDArray[np.float64], draws: int,
+                         rng: np.random.Generator) -> NDArray[np.float64]:
+    """``draws`` rows of counts with mean ``lam`` and variance ``deff * lam``: ``deff * Poisson(lam / deff)``."""
+    d = np.maximum(np.asarray(deff, dtype=np.float64), 1.0)
+    return poisson_counts(lam / d, draws, rng) * d
 
 
 def distance_test(

@@ -24,16 +24,17 @@ from .histograms import coarsen, count_lengths, equal_mass_groups, length_edges,
 from .schema import MAX_KEPT_WORDS, TOKEN_CLUSTER_BUCKETS, TOP_K
 from .significance import (
     N_BOOTSTRAP,
-    bootstrap_null,
     chi2_homogeneity,
-    design_effect,
+    design_effects,
     empirical_p,
     noise_floor,
+    overdispersed_counts,
 )
 from .spec import TaskSpec
 from .tokenize import words
 
 Tokens = tuple[NDArray[np.int64], NDArray[np.int64]]  # flat token codes, per-item lengths
+_CLUSTER_CHUNK = 4096  # items per chunk of the clustering statistics
 
 
 # ----------------------------------------------------------------------------- reading items
@@ -144,18 +145,33 @@ def _token_kind(sel: _inputs.Selection, spec: TaskSpec) -> str:
 
 # ----------------------------------------------------------------------------- profiling
 def _cluster_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64], bucket_of: NDArray[np.int64] | None) -> dict[str, Any]:
-    """Per hash bucket: counts, sum over items of (item's count)^2 and of count * item length."""
+    """Per hash bucket: token count, and sums over items of (item's count)^2 and of count * length.
+
+    Items are processed in chunks so that the (items x buckets) count table stays small.
+    """
     h = TOKEN_CLUSTER_BUCKETS
-    n = len(lengths)
     buckets = (codes & (h - 1)) if bucket_of is None else bucket_of[codes]
-    item = np.repeat(np.arange(n, dtype=np.int64) * h, lengths)
-    per_item = np.bincount(item + buckets, minlength=n * h).reshape(n, h)
-    return {
-        "n_buckets": h,
-        "bucket_counts": per_item.sum(axis=0).tolist(),
-        "sum_sq": np.einsum("ij,ij->j", per_item, per_item).tolist(),
-        "sum_cross": (lengths @ per_item).tolist(),
-    }
+    ends = np.cumsum(lengths)
+    counts = np.zeros(h, np.int64)
+    sum_sq = np.zeros(h, np.int64)
+    sum_cross = np.zeros(h, np.int64)
+    for start in range(0, len(lengths), _CLUSTER_CHUNK):
+        ln = lengths[start : start + _CLUSTER_CHUNK]
+        lo = int(ends[start] - lengths[start])
+        hi = int(ends[start + len(ln) - 1])
+        item = np.repeat(np.arange(len(ln), dtype=np.int64) * h, ln)
+        per_item = np.bincount(item + buckets[lo:hi], minlength=len(ln) * h).reshape(len(ln), h)
+        counts += per_item.sum(axis=0)
+        sum_sq += np.einsum("ij,ij->j", per_item, per_item)
+        sum_cross += ln @ per_item
+    return {"n_buckets": h, "bucket_counts": counts.tolist(), "sum_sq": sum_sq.tolist(), "sum_cross": sum_cross.tolist()}
+
+
+def token_bucket(tokens: NDArray[Any]) -> NDArray[np.int64]:
+    """Hash bucket of each token: id mod 256 for ids, crc32 of the UTF-8 word mod 256 for words."""
+    if tokens.dtype.kind in "iu":
+        return tokens.astype(np.int64) & (TOKEN_CLUSTER_BUCKETS - 1)
+    return np.array([zlib.crc32(w.encode()) & (TOKEN_CLUSTER_BUCKETS - 1) for w in tokens.tolist()], dtype=np.int64)
 
 
 def _ranked(values: NDArray[Any], counts: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -189,7 +205,7 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         flat_words = np.array(list(chain.from_iterable(docs)), dtype=str)
         uniq, codes, all_counts = np.unique(flat_words, return_inverse=True, return_counts=True)
         codes = codes.astype(np.int64).ravel()
-        bucket_of = np.array([zlib.crc32(w.encode()) & (TOKEN_CLUSTER_BUCKETS - 1) for w in uniq.tolist()], dtype=np.int64)
+        bucket_of = token_bucket(uniq)
         order = _ranked(uniq, all_counts)[:MAX_KEPT_WORDS]
         values, kept_counts = uniq[order], all_counts[order]
         other = int(all_counts.sum() - kept_counts.sum())
@@ -294,10 +310,11 @@ def _show(token: Any) -> str:
     return f"token {token}" if isinstance(token, (int, np.integer)) else repr(str(token))
 
 
-def _deff(p: dict[str, Any]) -> float:
+def _deffs(p: dict[str, Any]) -> tuple[NDArray[np.float64], float]:
+    """Design effect per hash bucket, and overall, of one profile's token shares."""
     tc = p["token_cluster"]
-    return design_effect(tc["bucket_counts"], tc["sum_sq"], tc["sum_cross"], p["seq_length_sumsq"],
-                         p["n_samples"], p["n_tokens"])
+    return design_effects(tc["bucket_counts"], tc["sum_sq"], tc["sum_cross"], p["seq_length_sumsq"],
+                          p["n_samples"], p["n_tokens"])
 
 
 def _top_masks(draws: NDArray[np.int64], k: int) -> NDArray[np.bool_]:
@@ -329,24 +346,30 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
     summary = f"mean sequence length {mr:{fmt}} -> {mn:{fmt}} tokens{pct}"
     evals += histogram_pair(("seq_length_js", "seq_length_kl"), coarsen(rh, groups), coarsen(nh, groups), summary, seed)
 
-    # token shares over the union of both top-100 plus "other"
+    # token shares over the pooled top-100 plus "other"
     t_ref, t_new = ref["n_tokens"], new["n_tokens"]
-    union = np.unique(np.concatenate([_token_array(ref["top_tokens"], kind), _token_array(new["top_tokens"], kind)]))
-    cr, cn = _lookup(ref, union), _lookup(new, union)
+    cand = _candidates(ref, new, kind)
+    pooled_top = cand[: min(TOP_K, len(cand))]
+    cr, cn = _lookup(ref, pooled_top), _lookup(new, pooled_top)
     br = np.append(cr, t_ref - cr.sum())
     bn = np.append(cn, t_new - cn.sum())
-    d_ref, d_new = _deff(ref), _deff(new)
-    d = (d_ref / max(t_ref, 1) + d_new / max(t_new, 1)) / (1 / max(t_ref, 1) + 1 / max(t_new, 1))
+    (dh_ref, d_ref), (dh_new, d_new) = _deffs(ref), _deffs(new)
+    bucket = token_bucket(pooled_top)
+    cell_ref, cell_new = np.append(dh_ref[bucket], d_ref), np.append(dh_new[bucket], d_new)
     score = float(js_distance(br, bn))
-    null = bootstrap_null(br, bn, js_distance, metric_rng(seed, "token_freq_js"),
-                          n_ref=round(t_ref / d_ref), n_new=round(t_new / d_new))
-    if len(union):
+    rng = metric_rng(seed, "token_freq_js")
+    pooled = (br + bn) / max(t_ref + t_new, 1)
+    a = overdispersed_counts(pooled * t_ref, cell_ref, N_BOOTSTRAP, rng)
+    b = overdispersed_counts(pooled * t_new, cell_new, N_BOOTSTRAP, rng)
+    null = np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
+    if len(pooled_top):
         sr, sn = cr / max(t_ref, 1), cn / max(t_new, 1)
         j = int(np.argmax(np.abs(sn - sr)))
-        summary = f"largest change: {_show(union[j].item())} {sr[j]:.1%} -> {sn[j]:.1%} of tokens"
+        summary = f"largest change: {_show(pooled_top[j].item())} {sr[j]:.1%} -> {sn[j]:.1%} of tokens"
     else:
         summary = "no tokens on either side"
-    evals.append(Evaluation("token_freq_js", score, summary, chi2_homogeneity(br, bn, deff=d),
+    cell_d = (cell_ref / max(t_ref, 1) + cell_new / max(t_new, 1)) / (1 / max(t_ref, 1) + 1 / max(t_new, 1))
+    evals.append(Evaluation("token_freq_js", score, summary, chi2_homogeneity(br, bn, deff=cell_d),
                             noise_floor(null), ref["n_samples"], new["n_samples"]))
 
     # top-100 turnover
@@ -354,26 +377,40 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
     shared = set(top_ref) & set(top_new)
     overlap = len(shared) / len(top_ref) if top_ref else (1.0 if not top_new else 0.0)
     drift = 1.0 - overlap
-    cand = np.unique(np.concatenate([_top_candidates(ref, kind), _top_candidates(new, kind)]))
-    pooled = _lookup(ref, cand) + _lookup(new, cand)
-    rank = np.argsort(-pooled, kind="stable")
-    cand, pooled = cand[rank], pooled[rank]
-    p_all = np.append(pooled, max(0, t_ref + t_new - int(pooled.sum()))).astype(np.float64)
-    rng = metric_rng(seed, "top_tokens_drift")
-    if p_all.sum() > 0 and len(cand):
-        p_all /= p_all.sum()
-        a = rng.multinomial(max(1, round(t_ref / d_ref)), p_all, size=N_BOOTSTRAP)[:, :-1]
-        b = rng.multinomial(max(1, round(t_new / d_new)), p_all, size=N_BOOTSTRAP)[:, :-1]
-        ma, mb = _top_masks(a, TOP_K), _top_masks(b, TOP_K)
-        null_top = 1.0 - (ma & mb).sum(axis=1) / np.maximum(ma.sum(axis=1), 1)
-    else:
-        null_top = np.zeros(N_BOOTSTRAP)
+    null_top = _top_turnover_null(ref, new, cand, (dh_ref, d_ref), (dh_new, d_new), metric_rng(seed, "top_tokens_drift"))
     only_new = [t for t in top_new if t not in shared]
     only_ref = [t for t in top_ref if t not in shared]
     evals.append(Evaluation("top_tokens_drift", drift, f"{len(only_new)} of the top-{len(top_new)} tokens are new",
                             empirical_p(drift, null_top), noise_floor(null_top), ref["n_samples"], new["n_samples"]))
     detail = {"token_overlap": overlap, "tokens_only_new": only_new, "tokens_only_ref": only_ref}
     return evals, detail
+
+
+def _candidates(ref: dict[str, Any], new: dict[str, Any], kind: str) -> NDArray[Any]:
+    """Tokens ranked by pooled count (ties by token): each side's top candidates, merged."""
+    cand = np.unique(np.concatenate([_top_candidates(ref, kind), _top_candidates(new, kind)]))
+    pooled = _lookup(ref, cand) + _lookup(new, cand)
+    return cand[_ranked(cand, pooled)]
+
+
+def _top_turnover_null(ref: dict[str, Any], new: dict[str, Any], cand: NDArray[Any],
+                       deff_ref: tuple[NDArray[np.float64], float], deff_new: tuple[NDArray[np.float64], float],
+                       rng: np.random.Generator) -> NDArray[np.float64]:
+    """Top-100 turnover of bootstrap pairs drawn from the pooled token shares.
+
+    Counts of the pooled top :data:`_TOP_CANDIDATES` tokens are drawn as overdispersed Poissons
+    whose variance is the token's design effect times its mean (tokens cluster within items).
+    """
+    cand = cand[:_TOP_CANDIDATES]
+    total = float(ref["n_tokens"] + new["n_tokens"])
+    if total <= 0 or len(cand) == 0:
+        return np.zeros(N_BOOTSTRAP)
+    pooled = (_lookup(ref, cand) + _lookup(new, cand)) / total
+    bucket = token_bucket(cand)
+    a = overdispersed_counts(pooled * ref["n_tokens"], deff_ref[0][bucket], N_BOOTSTRAP, rng)
+    b = overdispersed_counts(pooled * new["n_tokens"], deff_new[0][bucket], N_BOOTSTRAP, rng)
+    ma, mb = _top_masks(a, TOP_K), _top_masks(b, TOP_K)
+    return 1.0 - (ma & mb).sum(axis=1) / np.maximum(ma.sum(axis=1), 1)
 
 
 def _top_candidates(p: dict[str, Any], kind: str) -> NDArray[Any]:
