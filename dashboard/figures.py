@@ -19,8 +19,11 @@ import numpy as np
 import plotly.graph_objects as go
 
 from drift_core.histograms import display_bins, pad_to
+from drift_core.metrics import channel_name
 
 STATUS_COLORS: dict[str, str] = {"ok": "#2e7d32", "warn": "#e08a00", "alert": "#c62828"}
+#: Red, green, blue, alpha (a single gray channel is drawn in the last colour).
+CHANNEL_COLORS = ("#d62728", "#2ca02c", "#1f5fbf", "#7f7f7f")
 #: Informational metrics (no threshold) are drawn in this neutral colour.
 INFO_COLOR = "#8a94a6"
 #: Text symbols (not emoji: they render in every font, also in headless browsers and PDFs).
@@ -34,8 +37,6 @@ STATUS_HEADLINES: dict[str, str] = {
 }
 REF_COLOR = "#9aa3b2"
 NEW_COLOR = "#2f5fd0"
-CHANNEL_NAMES = ("red", "green", "blue", "alpha")
-CHANNEL_COLORS = ("#d62728", "#2ca02c", "#1f5fbf", "#7f7f7f")
 
 _LAYOUT: dict[str, Any] = {
     "template": "plotly_white",
@@ -87,11 +88,7 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
     labels = [metric_label(result, n) for n in names]
     scores = [float(result["drift_scores"][n]) for n in names]
     statuses = [metrics.get(n, {}).get("status", result.get("metric_status", {}).get(n)) for n in names]
-    fig = _figure(
-        "Drift scores (0 = same distribution, 1 = nothing in common)",
-        height=max(260, 70 + 38 * len(names)),
-        bargap=0.35,
-    )
+    fig = _figure("Drift scores", height=max(280, 110 + 40 * len(names)), bargap=0.35)
     fig.add_trace(
         go.Bar(
             name="score",
@@ -120,7 +117,8 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
             )
         )
     top = max([0.25, *scores, *[t[1] for t in thresholds if t]])
-    fig.update_xaxes(range=[0, min(1.0, top * 1.2) if top < 0.85 else 1.05], title_text="score")
+    fig.update_xaxes(range=[0, min(1.0, top * 1.2) if top < 0.85 else 1.08],
+                     title_text="0 = same distribution, 1 = nothing in common")
     return fig
 
 
@@ -156,26 +154,6 @@ def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
     fig.update_xaxes(title_text="tokens per sequence")
     fig.update_yaxes(title_text="% of sequences", ticksuffix="%")
     return fig
-
-
-@dataclass(frozen=True)
-class TokenOverlap:
-    """Which of the top-100 tokens the two sides share (lists most frequent first)."""
-
-    only_new: list[Any]
-    only_ref: list[Any]
-    n_ref_top: int
-
-
-def token_overlap(ref: Mapping[str, Any], new: Mapping[str, Any]) -> TokenOverlap:
-    """Tokens in the new top-100 but not the reference's, and the other way round."""
-    ref_top, new_top = list(ref["top_tokens"]), list(new["top_tokens"])
-    ref_set, new_set = set(ref_top), set(new_top)
-    return TokenOverlap(
-        only_new=[t for t in new_top if t not in ref_set],
-        only_ref=[t for t in ref_top if t not in new_set],
-        n_ref_top=len(ref_top),
-    )
 
 
 def _token_shares(profile: Mapping[str, Any]) -> dict[Any, float]:
@@ -226,12 +204,6 @@ def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int 
 # --------------------------------------------------------------------------------------- vision
 
 
-def _channel_names(n_channels: int) -> list[str]:
-    if n_channels == 1:
-        return ["gray"]
-    return [CHANNEL_NAMES[c] if c < len(CHANNEL_NAMES) else f"channel {c}" for c in range(n_channels)]
-
-
 def _channel_colors(n_channels: int) -> list[str]:
     if n_channels == 1:
         return [CHANNEL_COLORS[-1]]
@@ -241,7 +213,7 @@ def _channel_colors(n_channels: int) -> list[str]:
 def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
     """Mean pixel value per channel, reference (pale, hatched) beside new (solid), pixel std as error bars."""
     c = int(ref["n_channels"])
-    names, colors = _channel_names(c), _channel_colors(c)
+    names, colors = [channel_name(i, c) for i in range(c)], _channel_colors(c)
     fig = _figure("Channel means (error bars: pixel standard deviation)", barmode="group", bargap=0.3)
     for side, profile, opacity, pattern in (("reference", ref, 0.45, "/"), ("new", new, 1.0, "")):
         fig.add_trace(
@@ -318,6 +290,32 @@ class HistoryPoint:
     status: str
     max_drift: float
     worst_metric: str
+
+
+def history_points(comparisons: Sequence[Mapping[str, Any]]) -> list[HistoryPoint]:
+    """History points from ``ExperimentDB.comparisons(reference_run_id=...)`` rows.
+
+    The worst metric is the thresholded metric with the highest score (the one ``max_drift`` is).
+    """
+    points = []
+    for c in comparisons:
+        result = c.get("result") or {}
+        scores = result.get("drift_scores", {})
+        judged = [n for n in scores if n in result.get("metric_status", {})] or list(scores)
+        worst = max(judged, key=lambda n: scores[n]) if judged else ""
+        max_drift = c.get("max_drift")
+        if max_drift is None:
+            max_drift = scores.get(worst, 0.0)
+        points.append(
+            HistoryPoint(
+                when=str(c["created_at"]),
+                label=str(c.get("new_name", c.get("new_run_id", ""))),
+                status=str(c["status"]),
+                max_drift=float(max_drift),
+                worst_metric=metric_label(result, worst) if worst else "",
+            )
+        )
+    return points
 
 
 def history_figure(points: Sequence[HistoryPoint]) -> go.Figure:

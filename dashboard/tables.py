@@ -17,7 +17,9 @@ from .figures import STATUS_COLORS, STATUS_ICONS, metric_label
 STATUS_BACKGROUNDS: dict[str, str] = {"ok": "#e6f4ea", "warn": "#fff3d6", "alert": "#fde2e2"}
 INFO_TEXT = "ℹ info"
 
-COLUMNS = ["Status", "Metric", "Score", "Warn / alert at", "p-value", "Noise floor", "What changed"]
+#: Every column; the dashboard shows :data:`COMPACT_COLUMNS` (it lists "What changed" below the table).
+COLUMNS = ["Status", "Metric", "Score", "Unit", "Warn / alert at", "p-value", "Noise floor", "What changed"]
+COMPACT_COLUMNS = ["Status", "Metric", "Score", "Warn / alert at", "p-value", "Noise floor"]
 
 
 def _number(value: Any, digits: int = 3) -> str:
@@ -58,6 +60,7 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
                 "Status": status_text(status),
                 "Metric": metric_label(result, name),
                 "Score": _number(result["drift_scores"][name]),
+                "Unit": str(d.get("unit") or ""),
                 "Warn / alert at": f"{threshold[0]:g} / {threshold[1]:g}" if threshold else "not thresholded",
                 "p-value": _p_value(p),
                 "Noise floor": _number(d.get("noise_floor")),
@@ -76,9 +79,9 @@ def status_cell_style(status: str) -> str:
     return f"background-color: {STATUS_BACKGROUNDS[status]}; color: {STATUS_COLORS[status]}; font-weight: 600"
 
 
-def styled_score_table(table: pd.DataFrame) -> Any:
-    """A pandas ``Styler`` of :func:`score_table` without its helper columns, status cells coloured."""
-    shown = table[COLUMNS]
+def styled_score_table(table: pd.DataFrame, columns: list[str] = COLUMNS) -> Any:
+    """A pandas ``Styler`` of ``columns`` of :func:`score_table`, status cells coloured."""
+    shown = table[columns]
     styles = [status_cell_style(s) for s in table["_status"]]
 
     def _style(col: pd.Series) -> list[str]:

@@ -1,0 +1,131 @@
+"""The dashboard's link to drift_core: the DB handle, profiles and comparisons, cached.
+
+* ``st.cache_resource`` holds one :class:`~drift_core.store.ExperimentDB` per path (the store opens
+  its connection with ``check_same_thread=False``, so the threads of ``streamlit run`` share it).
+* ``st.cache_data`` holds profiles keyed on content: a run id, the SHA-256 of an uploaded file, or
+  a server file's path + size + mtime. Switching the reference or the thresholds reuses them and
+  never re-reads the new data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from drift_core import TaskSpec, compare_profiles
+from drift_core.store import ExperimentDB
+
+from .sources import REPO_ROOT
+
+DEFAULT_DB = REPO_ROOT / "data" / "demo.db"
+DB_ENV = "DRIFTBOARD_DB"
+
+
+def default_db_path() -> str:
+    """``DRIFTBOARD_DB`` if set, else ``data/demo.db`` of the repository."""
+    return os.environ.get(DB_ENV) or str(DEFAULT_DB)
+
+
+@st.cache_resource(show_spinner="Opening the experiment DB...")
+def open_db(path: str) -> ExperimentDB:
+    """The experiment DB at ``path``; the default DB is built from the shipped demo data if missing."""
+    if not Path(path).exists() and Path(path).resolve() == Path(default_db_path()).resolve():
+        from drift_core.demo import build_demo_db
+
+        with st.spinner("First start: building the demo DB from the shipped samples..."):
+            build_demo_db(path)
+    return ExperimentDB(path)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def run_profile(db_path: str, run_id: int) -> dict[str, Any]:
+    """A stored run's profile (runs are immutable once profiled, so the id is the content key)."""
+    return open_db(db_path).load_profile(run_id)
+
+
+def _spec_key(spec: TaskSpec) -> str:
+    return json.dumps(spec.to_dict(), sort_keys=True)
+
+
+def upload_digest(data: bytes) -> str:
+    """Content key of an uploaded file."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@st.cache_data(max_entries=16, show_spinner="Profiling the uploaded file...")
+def _profile_bytes(
+    digest: str, filename: str, spec_key: str, sample_size: int | None, pred_digest: str | None,
+    _data: bytes, _pred: tuple[str, bytes] | None,
+) -> dict[str, Any]:
+    from drift_core.io import profile_file
+
+    with tempfile.TemporaryDirectory(prefix="driftboard-upload-") as tmp:
+        path = Path(tmp) / Path(filename).name
+        path.write_bytes(_data)
+        pred_path = None
+        if _pred is not None:
+            pred_path = Path(tmp) / ("predictions-" + Path(_pred[0]).name)
+            pred_path.write_bytes(_pred[1])
+        spec = TaskSpec.from_dict(json.loads(spec_key))
+        return profile_file(path, spec, sample_size=sample_size, seed=0, predictions_path=pred_path)
+
+
+def profile_upload(
+    filename: str, data: bytes, spec: TaskSpec, sample_size: int | None,
+    predictions: tuple[str, bytes] | None = None,
+) -> dict[str, Any]:
+    """Profile uploaded bytes, cached on their SHA-256 (and that of the predictions file)."""
+    pred_digest = upload_digest(predictions[1]) if predictions else None
+    return _profile_bytes(
+        upload_digest(data), filename, _spec_key(spec), sample_size, pred_digest, data, predictions
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Profiling the file...")
+def _profile_path(
+    path: str, stamp: tuple[int, int], spec_key: str, sample_size: int | None,
+    pred_path: str | None, pred_stamp: tuple[int, int] | None,
+) -> dict[str, Any]:
+    from drift_core.io import profile_file
+
+    spec = TaskSpec.from_dict(json.loads(spec_key))
+    return profile_file(path, spec, sample_size=sample_size, seed=0, predictions_path=pred_path)
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    st_ = path.stat()
+    return (st_.st_size, st_.st_mtime_ns)
+
+
+def profile_server_file(
+    path: Path, spec: TaskSpec, sample_size: int | None, predictions: Path | None = None
+) -> dict[str, Any]:
+    """Profile a (confined, resolved) server file, cached on its path, size and mtime."""
+    return _profile_path(
+        str(path), _stamp(path), _spec_key(spec), sample_size,
+        str(predictions) if predictions else None, _stamp(predictions) if predictions else None,
+    )
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def _compare(
+    ref_key: str, new_key: str, thresholds_key: str, alpha: float,
+    _ref: dict[str, Any], _new: dict[str, Any],
+) -> dict[str, Any]:
+    thresholds = {k: tuple(v) for k, v in json.loads(thresholds_key).items()}
+    return compare_profiles(_ref, _new, thresholds=thresholds or None, alpha=alpha, seed=0)
+
+
+def compare(
+    ref_key: str, ref: dict[str, Any], new_key: str, new: dict[str, Any],
+    thresholds: dict[str, tuple[float, float]], alpha: float,
+) -> dict[str, Any]:
+    """``compare_profiles`` cached on the two profiles' content keys, the thresholds and alpha."""
+    key = json.dumps({k: list(v) for k, v in sorted(thresholds.items())})
+    return _compare(ref_key, new_key, key, alpha, ref, new)
