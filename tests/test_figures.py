@@ -1,0 +1,242 @@
+"""Figures and the score table, checked through ``fig.data`` on profiles of the shipped samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dashboard.figures import (
+    INFO_COLOR,
+    NEW_COLOR,
+    STATUS_COLORS,
+    HistoryPoint,
+    brightness_figure,
+    channel_means_figure,
+    comparison_figures,
+    drift_scores_figure,
+    history_figure,
+    history_points,
+    prediction_figure,
+    seq_length_figure,
+    token_changes_figure,
+)
+from dashboard.tables import COLUMNS, score_table, status_text, styled_score_table
+from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core.demo import demo_files
+from drift_core.io import profile_file
+
+
+@pytest.fixture(scope="module")
+def profiles() -> dict[str, dict]:
+    """Profiles of every shipped demo sample, with predictions."""
+    return {
+        name: profile_file(data, spec, sample_size=None, predictions_path=preds)
+        for name, (data, preds, spec) in demo_files().items()
+    }
+
+
+@pytest.fixture(scope="module")
+def text_result(profiles):
+    return compare_profiles(profiles["text-reference"], profiles["text-batch-drifted"])
+
+
+@pytest.fixture(scope="module")
+def vision_result(profiles):
+    return compare_profiles(profiles["vision-reference"], profiles["vision-batch-drifted"])
+
+
+# ------------------------------------------------------------------------------ drift scores
+
+
+def test_score_bars_are_the_scores_on_the_0_1_scale(text_result):
+    fig = drift_scores_figure(text_result)
+    bars = fig.data[0]
+    expected = {n for n in text_result["drift_scores"] if n.endswith("_js") or n == "top_tokens_drift"}
+    labels = {text_result["metrics"][n]["label"]: n for n in expected}
+    assert set(bars.y) == set(labels)
+    for label, score in zip(bars.y, bars.x, strict=True):
+        assert score == pytest.approx(text_result["drift_scores"][labels[label]])
+    assert not any(n.endswith("_kl") for n in labels.values())
+
+
+def test_score_bars_are_coloured_by_status(text_result):
+    bars = drift_scores_figure(text_result).data[0]
+    by_label = {d["label"]: d["status"] for d in text_result["metrics"].values()}
+    for label, color in zip(bars.y, bars.marker.color, strict=True):
+        assert color == STATUS_COLORS.get(by_label[label], INFO_COLOR)
+    assert STATUS_COLORS["alert"] in bars.marker.color
+
+
+def test_score_bars_carry_each_metrics_warn_and_alert_lines(text_result):
+    fig = drift_scores_figure(text_result)
+    lines = {t.name: t for t in fig.data[1:]}
+    assert set(lines) == {"warn threshold", "alert threshold"}
+    by_label = {d["label"]: d["threshold"] for d in text_result["metrics"].values()}
+    for i, label in enumerate(fig.data[0].y):
+        assert lines["warn threshold"].x[i] == by_label[label][0]
+        assert lines["alert threshold"].x[i] == by_label[label][1]
+
+
+def test_score_bars_follow_changed_thresholds(profiles):
+    result = compare_profiles(
+        profiles["text-reference"], profiles["text-batch-drifted"],
+        thresholds={"seq_length_js": (0.7, 0.9)},
+    )
+    fig = drift_scores_figure(result)
+    i = list(fig.data[0].y).index(result["metrics"]["seq_length_js"]["label"])
+    assert (fig.data[1].x[i], fig.data[2].x[i]) == (0.7, 0.9)
+    assert fig.data[0].marker.color[i] == STATUS_COLORS["ok"]
+
+
+# -------------------------------------------------------------------------------------- text
+
+
+def test_length_histograms_share_their_bins_and_show_shares(profiles):
+    ref, new = profiles["text-reference"], profiles["text-batch-drifted"]
+    fig = seq_length_figure(ref, new)
+    r, n = fig.data
+    assert list(r.x) == list(n.x) and list(r.width) == list(n.width)
+    assert sum(r.y) == pytest.approx(100) and sum(n.y) == pytest.approx(100)
+    # the shift is visible: the new data's mass sits at longer lengths
+    assert np.average(n.x, weights=n.y) > np.average(r.x, weights=r.y) + 10
+    assert f"{ref['seq_length_mean']:.0f}" in r.name and f"{new['seq_length_mean']:.0f}" in n.name
+
+
+def test_identical_length_histograms_overlap_exactly(profiles):
+    ref = profiles["text-reference"]
+    r, n = seq_length_figure(ref, ref).data
+    assert list(r.y) == list(n.y)
+
+
+def test_token_changes_are_the_largest_share_differences(profiles):
+    ref, new = profiles["text-reference"], profiles["text-batch-drifted"]
+    bars = token_changes_figure(ref, new, k=10).data[0]
+    assert len(bars.x) == 10
+    assert list(bars.x) == sorted(bars.x)
+    for (ref_share, new_share), delta in zip(bars.customdata, bars.x, strict=True):
+        assert delta == pytest.approx(new_share - ref_share)
+    assert [c == NEW_COLOR for c in bars.marker.color] == [d > 0 for d in bars.x]
+    assert all(label.startswith("#") for label in bars.y)  # token ids are written #id
+
+
+def test_token_changes_of_words():
+    def words_profile(text):
+        return compute_dataset_profile([{"text": text}] * 20, TaskSpec("text"))
+
+    bars = token_changes_figure(words_profile("the cat sat on the mat"), words_profile("covid vaccine the")).data[0]
+    assert {"covid", "vaccine", "cat"} <= set(bars.y)
+
+
+# ------------------------------------------------------------------------------------ vision
+
+
+def test_channel_means_per_channel_with_std_error_bars(profiles):
+    ref, new = profiles["vision-reference"], profiles["vision-batch-drifted"]
+    r, n = channel_means_figure(ref, new).data
+    assert list(r.x) == ["red", "green", "blue"] == list(n.x)
+    assert list(r.y) == ref["channel_means"] and list(n.y) == new["channel_means"]
+    assert list(r.error_y.array) == ref["channel_stds"]
+    assert list(n.marker.color) == ["#d62728", "#2ca02c", "#1f5fbf"]
+
+
+def test_gray_images_have_one_gray_channel():
+    images = np.full((10, 8, 8), 0.5)
+    p = compute_dataset_profile(images, TaskSpec("vision"))
+    r, _ = channel_means_figure(p, p).data
+    assert list(r.x) == ["gray"]
+
+
+def test_brightness_has_five_bands(profiles):
+    ref, new = profiles["vision-reference"], profiles["vision-batch-drifted"]
+    r, n = brightness_figure(ref, new).data
+    assert list(r.x) == ["0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0"] == list(n.x)
+    assert sum(r.y) == pytest.approx(100) and list(n.customdata) == new["brightness_hist"]
+
+
+# ----------------------------------------------------------------------------------- outputs
+
+
+def test_prediction_histograms_are_padded_to_the_longer_side(profiles):
+    ref = dict(profiles["text-reference"])
+    new = dict(profiles["text-batch-drifted"], prediction_hist=[5, 5], num_classes=2)
+    r, n = prediction_figure(ref, new).data
+    k = len(ref["prediction_hist"])
+    assert list(r.x) == [f"class {i}" for i in range(k)] == list(n.x)
+    assert list(n.customdata) == [5, 5] + [0] * (k - 2)
+    assert sum(n.y) == pytest.approx(100)
+
+
+def test_comparison_figures_per_modality(profiles, text_result, vision_result):
+    text = comparison_figures(text_result, profiles["text-reference"], profiles["text-batch-drifted"])
+    vision = comparison_figures(vision_result, profiles["vision-reference"], profiles["vision-batch-drifted"])
+    assert list(text) == ["scores", "seq_length", "tokens", "predictions"]
+    assert list(vision) == ["scores", "channels", "brightness", "predictions"]
+
+
+def test_no_prediction_figure_without_predictions_on_both_sides(profiles):
+    ref = profiles["text-reference"]
+    new = {k: v for k, v in profiles["text-batch-drifted"].items() if k not in ("prediction_hist", "num_classes")}
+    assert "predictions" not in comparison_figures(compare_profiles(ref, new), ref, new)
+
+
+# ----------------------------------------------------------------------------------- history
+
+
+def test_history_points_are_coloured_by_status():
+    points = [
+        HistoryPoint("2024-01-01T00:00:00", "week 1", "ok", 0.05, "Sequence length"),
+        HistoryPoint("2024-01-08T00:00:00", "week 2", "warn", 0.15, "Sequence length"),
+        HistoryPoint("2024-01-15T00:00:00", "week 3", "alert", 0.35, "Sequence length"),
+        HistoryPoint("2024-01-22T00:00:00", "week 4", "alert", 0.45, "Sequence length"),
+    ]
+    fig = history_figure(points[::-1])
+    line, *markers = fig.data
+    assert list(line.y) == [0.05, 0.15, 0.35, 0.45]  # in time order
+    by_status = {t.name.split()[-1]: t for t in markers}
+    assert list(by_status["alert"].y) == [0.35, 0.45]
+    assert {k: t.marker.color for k, t in by_status.items()} == STATUS_COLORS
+
+
+def test_history_points_from_stored_comparisons(text_result):
+    rows = [{"created_at": "2024-01-01T00:00:00", "new_name": "batch", "status": text_result["status"],
+             "max_drift": text_result["max_drift"], "result": text_result}]
+    (point,) = history_points(rows)
+    assert point.max_drift == text_result["max_drift"] and point.label == "batch"
+    worst = max(text_result["metric_status"], key=lambda n: text_result["drift_scores"][n])
+    assert point.worst_metric == text_result["metrics"][worst]["label"]
+
+
+def test_empty_history_says_so():
+    fig = history_figure([])
+    assert not fig.data and "No recorded comparisons" in fig.layout.annotations[0].text
+
+
+# ------------------------------------------------------------------------------- score table
+
+
+def test_score_table_has_one_row_per_metric_thresholded_first(text_result):
+    table = score_table(text_result)
+    assert list(table.columns[: len(COLUMNS)]) == COLUMNS
+    assert set(table["_name"]) == set(text_result["drift_scores"])
+    thresholded = [bool(text_result["metrics"][n]["thresholded"]) for n in table["_name"]]
+    assert thresholded == sorted(thresholded, reverse=True)
+
+
+def test_score_table_writes_status_in_words_not_only_colour(text_result):
+    table = score_table(text_result).set_index("_name")
+    assert table.loc["seq_length_js", "Status"] == "✖ alert"
+    assert table.loc["seq_length_kl", "Status"] == "ℹ info"
+    assert table.loc["seq_length_kl", "Warn / alert at"] == "not thresholded"
+    assert table.loc["seq_length_js", "p-value"] == "< 0.001"
+    assert table.loc["seq_length_js", "What changed"] == text_result["metrics"]["seq_length_js"]["summary"]
+
+
+@pytest.mark.parametrize("status,text", [("ok", "✔ ok"), ("warn", "⚠ warn"), ("alert", "✖ alert"), (None, "ℹ info")],
+                         ids=["ok", "warn", "alert", "informational"])
+def test_status_text(status, text):
+    assert status_text(status) == text
+
+
+def test_styled_table_colours_only_the_status_cells(text_result):
+    html = styled_score_table(score_table(text_result)).to_html()
+    assert STATUS_COLORS["alert"] in html and "_status" not in html
