@@ -449,15 +449,28 @@ def show(run: str, db: str, as_json: bool) -> int:
 @click.option("--if-missing", is_flag=True, help="Do nothing when the DB already exists and has runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder of the sample files.")
 def demo(db: str, if_missing: bool, data_dir: str | None) -> int:
-    """Build the demo experiment DB from the sample files shipped in data/."""
+    """Build the demo experiment DB from the sample files shipped in data/.
+
+    With --if-missing, an existing DB with runs is kept, unless its profiles are of a schema this
+    version cannot read (then it is rebuilt).
+    """
     from .demo import DATA_DIR, build_demo_db
 
     if if_missing and Path(db).exists():
         with _open_db(db) as store:
-            n = len(store.list_runs())
-        if n:
-            click.echo(f"{db} exists with {n} runs; not rebuilt")
+            runs = store.list_runs()
+            stale = None
+            for r in runs:
+                try:
+                    store.load_profile(r["run_id"])
+                except ValueError as e:
+                    stale = str(e)
+                    break
+        if runs and stale is None:
+            click.echo(f"{db} exists with {len(runs)} runs; not rebuilt")
             return 0
+        if stale is not None:
+            click.echo(f"{db} holds a profile this version cannot read ({stale}); rebuilding", err=True)
     with build_demo_db(db, Path(data_dir) if data_dir else DATA_DIR) as store:
         n_runs, n_comp = len(store.list_runs()), len(store.comparisons())
     click.echo(f"built {db}: {n_runs} runs, {n_comp} comparisons")

@@ -244,7 +244,7 @@ class _JsonLinesReader(_Reader):
 
     def _parse(self, raw: bytes, lineno: int) -> Any:
         try:
-            return json.loads(raw)
+            return json.loads(raw.rstrip(b"\r\n"))
         except UnicodeDecodeError:
             raise self.err("not valid UTF-8", f"line {lineno}") from None
         except json.JSONDecodeError as e:

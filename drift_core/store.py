@@ -25,12 +25,13 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any
 
 from .schema import validate_profile
 from .spec import TaskSpec
+
+if TYPE_CHECKING:  # sqlite_utils imports pandas when it can: import it only when a DB is opened
+    import sqlite_utils
 
 #: Version of the DB layout written to ``PRAGMA user_version``.
 DB_SCHEMA_VERSION = 2
@@ -139,6 +140,8 @@ class ExperimentDB:
             conn = sqlite3.connect(str(self.path), timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=False)
         except sqlite3.Error as e:
             raise StoreError(f"{self.path}: cannot open the DB: {e}") from None
+        import sqlite_utils
+
         try:
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")

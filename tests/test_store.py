@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -216,3 +218,12 @@ def test_one_handle_is_usable_from_many_threads(db: ExperimentDB, text_spec: Tas
         t.join()
     assert errors == []
     assert len(db.list_runs()) == 40
+
+
+def test_importing_the_store_io_and_cli_pulls_in_no_pandas_or_ui() -> None:
+    code = (
+        "import sys, drift_core.store, drift_core.io, drift_core.demo, drift_core.cli; "
+        "print(' '.join(m for m in ('streamlit', 'plotly', 'pandas') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
