@@ -347,3 +347,12 @@ def test_demo_if_missing_rebuilds_a_db_with_unreadable_profiles(db_copy: Path) -
     assert r.returncode == 0 and "rebuilding" in r.stderr
     with ExperimentDB(db_copy) as db:
         assert all(db.load_profile(run["run_id"]) for run in db.list_runs())
+
+
+def test_every_cli_command_is_documented_in_the_readme() -> None:
+    from drift_core.cli import cli
+
+    readme = (REPO / "README.md").read_text()
+    section = readme[readme.index("<!-- cli:start -->"):readme.index("<!-- cli:end -->")]
+    missing = [name for name in cli.commands if f"`drift {name}" not in section]
+    assert missing == []

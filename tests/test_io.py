@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -377,3 +379,10 @@ def test_read_dataset_returns_an_image_array(tmp_path: Path) -> None:
     np.save(tmp_path / "b.npy", arr)
     data, preds = read_dataset(tmp_path / "b.npy", "vision")
     assert np.array_equal(data, arr) and preds is None
+
+
+def test_shipped_sample_files_are_what_make_samples_writes(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parent.parent
+    subprocess.run([sys.executable, str(repo / "data" / "make_samples.py"), str(tmp_path)], check=True, capture_output=True)
+    written = sorted(p.name for p in tmp_path.iterdir())
+    assert written and all((tmp_path / n).read_bytes() == (repo / "data" / n).read_bytes() for n in written)
