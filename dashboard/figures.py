@@ -118,7 +118,7 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
         )
     top = max([0.25, *scores, *[t[1] for t in thresholds if t]])
     fig.update_xaxes(range=[0, min(1.0, top * 1.2) if top < 0.85 else 1.08],
-                     title_text="0 = same distribution, 1 = nothing in common")
+                     title_text="0 = same, 1 = nothing in common")
     return fig
 
 

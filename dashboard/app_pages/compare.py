@@ -6,9 +6,9 @@ Session-state keys of this page start with ``cmp_``. The URL's query parameters 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import streamlit as st
 
@@ -373,4 +373,8 @@ with left:
     )
 with right:
     views.json_download(result, file_stem)
-st.caption("The link in the address bar reproduces this view: " + json.dumps(st.query_params.to_dict()))
+link = "?" + urlencode(st.query_params.to_dict())
+st.caption(
+    f"The address bar's link (`{link}`) reproduces this view."
+    + ("" if new_id is not None else " Uploaded or server-path data is not part of a link: save it as a run to share it.")
+)

@@ -1,0 +1,243 @@
+"""End to end: a real ``streamlit run dashboard/app.py`` driven by Debian's headless Chromium.
+
+The test starts the server on a free loopback port with a fresh demo DB, then, as a user would:
+waits for the charts, changes the reference (timed), uploads a drifted sample through the real file
+input and sees "alert", raises a threshold, downloads the HTML report and reads it (also offline,
+in the browser), and opens a vision comparison from a pasted link. Screenshots and timings go to
+``tests/artifacts/`` (git-ignored); timings are printed, not asserted (targets: < 3 s cold, < 1 s warm).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO / "data"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+VIEWPORT = {"width": 1440, "height": 2600}
+N_CHARTS = 5  # scores, two modality charts, predictions, history
+CHARTS_READY = f"""() => {{
+    const plots = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
+    const running = document.querySelector('[data-testid="stStatusWidget"]');
+    return plots.length >= {N_CHARTS} && !running;
+}}"""
+#: JSON of every chart's data, to notice when the charts were redrawn with new numbers.
+CHARTS_STATE = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
+    .map(gd => (gd.data || []).map(t => [t.x, t.y])))"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, log: Path, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError(f"streamlit did not become healthy in {timeout} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[dict]:
+    """``streamlit run dashboard/app.py`` on a free port, with its own demo DB.
+
+    The DB is built before the server starts, as ``make run`` does, so that the cold timing is the
+    dashboard's (the app building a missing DB on first start is covered by test_app.py).
+    """
+    from drift_core.demo import build_demo_db
+
+    tmp = tmp_path_factory.mktemp("browser")
+    build_demo_db(tmp / "demo.db").close()
+    port = _free_port()
+    log = tmp / "streamlit.log"
+    env = {**os.environ, "DRIFTBOARD_DB": str(tmp / "demo.db"), "PYTHONUNBUFFERED": "1"}
+    env.pop("DRIFTBOARD_DATA_ROOTS", None)
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(REPO / "dashboard" / "app.py"),
+        "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
+        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+    ]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, log)
+        yield {"url": url, "db": tmp / "demo.db", "log": log}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _banner(page) -> str:
+    return page.locator('[data-testid="stMain"] [data-testid="stAlert"]').first.inner_text()
+
+
+def _wait_for_status(page, headline: str, timeout: float = 60_000) -> None:
+    page.get_by_text(headline, exact=False).first.wait_for(timeout=timeout)
+    page.wait_for_function(CHARTS_READY, timeout=timeout)
+
+
+def _pick(page, combobox: str, option_starts: str) -> None:
+    page.get_by_role("combobox", name=combobox).click()
+    page.get_by_role("option").filter(has_text=option_starts).first.click()
+
+
+def _set_number(page, label: str, index: int, value: float) -> None:
+    box = page.get_by_label(label).nth(index)
+    box.fill(f"{value}")
+    box.press("Enter")
+
+
+def _shot(page, name: str) -> None:
+    page.wait_for_timeout(300)  # let plotly finish its transitions
+    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+
+
+def test_user_journey_in_a_real_browser(server, browser, capsys):
+    ARTIFACTS.mkdir(exist_ok=True)
+    timings: dict[str, float] = {}
+    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    page = context.new_page()
+    page_errors: list[str] = []
+    page.on("pageerror", lambda e: page_errors.append(str(e)))
+
+    # 1. cold: first visit of a freshly started server
+    start = time.perf_counter()
+    page.goto(server["url"])
+    _wait_for_status(page, "Alert: drift detected", timeout=120_000)
+    timings["navigation_to_charts_cold_s"] = time.perf_counter() - start
+    assert "text-batch-drifted" in page.inner_text('[data-testid="stMain"]')
+    assert "alert" in _banner(page).lower()
+    _shot(page, "01-default-demo-alert.png")
+
+    # the same view in a second tab: the server is warm, the browser has the scripts cached
+    second = context.new_page()
+    start = time.perf_counter()
+    second.goto(server["url"])
+    _wait_for_status(second, "Alert: drift detected")
+    timings["navigation_to_charts_warm_s"] = time.perf_counter() - start
+    second.close()
+
+    # 2. reference change -> updated charts (text-batch-ok as reference, then back)
+    for reference, key in (("text-batch-ok", "reference_change_to_charts_s"),
+                           ("text-reference", "reference_change_back_to_charts_s")):
+        before = page.evaluate(CHARTS_STATE)
+        start = time.perf_counter()
+        _pick(page, "Reference run", reference)
+        page.wait_for_function(f"() => ({CHARTS_STATE})() !== {json.dumps(before)}", timeout=60_000)
+        page.wait_for_function(CHARTS_READY, timeout=60_000)
+        timings[key] = time.perf_counter() - start
+    assert "ref=" in page.url and "new=" in page.url
+
+    # 3. upload a drifted sample (and its predictions) through the real file inputs
+    page.get_by_text("Upload a file", exact=True).click()
+    file_inputs = page.locator('[data-testid="stSidebar"] input[type="file"]')
+    file_inputs.first.wait_for(state="attached", timeout=30_000)
+    file_inputs.nth(0).set_input_files(str(DATA / "text_batch_drifted.jsonl"))
+    file_inputs.nth(1).set_input_files(str(DATA / "text_batch_drifted_predictions.csv"))
+    _wait_for_status(page, "Alert: drift detected")
+    main_text = page.inner_text('[data-testid="stMain"]')
+    assert "text_batch_drifted.jsonl" in main_text
+    assert "alert" in _banner(page).lower()
+    _shot(page, "02-uploaded-batch-alert.png")
+
+    # 4. raise the JS thresholds: only the top-token turnover (0.45, warn line 0.3) is left
+    before = page.evaluate(CHARTS_STATE)
+    start = time.perf_counter()
+    _set_number(page, "Alert at", 0, 0.95)
+    _set_number(page, "Warn at", 0, 0.9)
+    _wait_for_status(page, "Warning: possible drift")
+    page.wait_for_function(f"() => ({CHARTS_STATE})() !== {json.dumps(before)}", timeout=60_000)
+    timings["threshold_change_to_charts_s"] = time.perf_counter() - start
+    assert "warn" in _banner(page).lower()
+    _shot(page, "03-thresholds-raised-warn.png")
+
+    # 5. download the HTML report and read it
+    with page.expect_download(timeout=60_000) as download_info:
+        page.get_by_role("button", name="Download HTML report").click()
+    download = download_info.value
+    report_path = ARTIFACTS / "report.html"
+    download.save_as(str(report_path))
+    html = report_path.read_text(encoding="utf-8")
+    assert download.suggested_filename.endswith(".html")
+    assert "Warning: possible drift" in html
+    assert "text_batch_drifted.jsonl" in html and "text-reference" in html
+    assert html.count("plotly.js v") == 1 and "<script src=" not in html
+    assert "0.9 / 0.95" in html  # the thresholds it was judged by
+
+    # ... which renders its charts with the network switched off
+    report_page = context.new_page()
+    context.set_offline(True)
+    report_page.goto(report_path.as_uri())
+    report_page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5",
+                                  timeout=60_000)
+    report_page.screenshot(path=str(ARTIFACTS / "04-offline-report.png"), full_page=True)
+    context.set_offline(False)
+    report_page.close()
+
+    # 6. a pasted link reproduces a vision comparison
+    from drift_core.store import ExperimentDB
+
+    with ExperimentDB(server["db"]) as db:
+        ids = {r["name"]: r["run_id"] for r in db.list_runs()}
+    page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
+    _wait_for_status(page, "Alert: drift detected")
+    assert "vision-batch-drifted" in page.inner_text('[data-testid="stMain"]')
+    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)")
+    assert any(t.startswith("Channel means") for t in titles), titles
+    _shot(page, "05-vision-link-alert.png")
+
+    context.close()
+    (ARTIFACTS / "timings.json").write_text(json.dumps(timings, indent=2))
+    with capsys.disabled():
+        print("\nDashboard timings (targets: cold < 3 s, warm < 1 s; reported, not asserted):")
+        for name, seconds in timings.items():
+            print(f"  {name:40s} {seconds:6.2f} s")
+
+    assert not page_errors, page_errors
+    server_log = server["log"].read_text()
+    assert "Traceback" not in server_log, server_log
+    shutil.copy(server["log"], ARTIFACTS / "streamlit.log")
