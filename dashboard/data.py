@@ -35,12 +35,28 @@ def default_db_path() -> str:
 @st.cache_resource(show_spinner="Opening the experiment DB...")
 def open_db(path: str) -> ExperimentDB:
     """The experiment DB at ``path``; the default DB is built from the shipped demo data if missing."""
-    if not Path(path).exists() and Path(path).resolve() == Path(default_db_path()).resolve():
+    if not Path(path).exists() and is_default_db(path):
         from drift_core.demo import build_demo_db
 
         with st.spinner("First start: building the demo DB from the shipped samples..."):
             build_demo_db(path)
     return ExperimentDB(path)
+
+
+def is_default_db(path: str) -> bool:
+    """Whether ``path`` is the default (demo) DB, which the app may build or rebuild."""
+    return Path(path).resolve() == Path(default_db_path()).resolve()
+
+
+def rebuild_demo_db(path: str) -> None:
+    """Rebuild the demo DB in place (e.g. after an upgrade made its stored profiles unreadable)."""
+    from drift_core.demo import build_demo_db
+
+    open_db(path).close()
+    build_demo_db(path).close()
+    open_db.clear()
+    run_profile.clear()
+    _compare.clear()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -132,6 +132,17 @@ def test_modality_filter_limits_the_reference_picker(db_path):
     assert status(at) in {"ok", "alert"}
 
 
+def test_an_unreadable_demo_db_can_be_rebuilt_from_the_app(db_path):
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:  # e.g. a DB written by an older, incompatible version
+        conn.execute("UPDATE artifacts SET data = '{\"schema_version\": 1}'")
+    at = app()
+    assert any("cannot be used" in e for e in errors(at)), errors(at)
+    at.button(key="cmp_rebuild").click().run()
+    assert status(at) == "alert"
+
+
 # ------------------------------------------------------------------------- new data on disk
 
 

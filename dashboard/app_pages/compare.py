@@ -303,6 +303,9 @@ try:
     ref_profile = data.run_profile(db_path, ref_run["run_id"])
 except (StoreError, ValueError) as e:
     st.error(f"The reference run {ref_run['name']!r} cannot be used: {e}", icon=":material/error:")
+    if data.is_default_db(db_path) and st.button("Rebuild the demo DB from the shipped samples", key="cmp_rebuild"):
+        data.rebuild_demo_db(db_path)
+        st.rerun()
     st.stop()
 try:
     loaded = load_new(chosen, db_path, ref_run)
