@@ -74,7 +74,7 @@ def main() -> None:
     sizes = (100, 1000) if quick else SIZES
     null_pairs, shift_pairs = (100, 50) if quick else (PAIRS_NULL, PAIRS_SHIFT)
     print(f"pairs: {null_pairs} no-drift, {shift_pairs} shifted per cell; status != ok counted")
-    print(f"| scenario | n | false alerts (driftboard) | false alerts (threshold only) | detection (driftboard) | detection (threshold only) |")
+    print("| scenario | n | false alerts (driftboard) | false alerts (threshold only) | detection (driftboard) | detection (threshold only) |")
     print("|---|---:|---:|---:|---:|---:|")
     seen_null: dict[tuple[str, int], tuple[float, float]] = {}
     for name, make_ref, make_new, only in SCENARIOS:

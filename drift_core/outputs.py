@@ -39,7 +39,7 @@ def _as_classes(pred: Any, index: NDArray[np.int64], spec: TaskSpec) -> NDArray[
     if arr.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.floor(arr)))
         if len(bad):
-            raise ValueError(f"item {int(index[bad[0]])}: prediction {arr[bad[0]]!r} is not a class id (an integer)")
+            raise ValueError(f"item {int(index[bad[0]])}: prediction {arr[bad[0]].item()!r} is not a class id (an integer)")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"predictions must be integer class ids or float scores, got dtype {arr.dtype}")
     arr = arr.astype(np.int64)

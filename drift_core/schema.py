@@ -16,22 +16,9 @@ import numpy as np
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
 SCHEMA_VERSION = 1
-#: Hash buckets for the token clustering statistics (design effect of token counts).
-TOKEN_CLUSTER_BUCKETS = 256
 #: A words profile keeps the counts of this many most frequent words, the rest go to "other".
 MAX_KEPT_WORDS = 20_000
 TOP_K = 100
-
-
-class TokenCluster(TypedDict):
-    """Per hash bucket h (token id mod 256, or crc32 of the word mod 256): sums over items of the item's count in h squared,
-    and of that count times the item's length. With the length sums these give the design effect
-    of token proportions (tokens cluster within items)."""
-
-    n_buckets: int
-    bucket_counts: list[int]
-    sum_sq: list[int]
-    sum_cross: list[int]
 
 
 class CommonProfile(TypedDict):
@@ -58,10 +45,15 @@ class TextProfile(CommonProfile):
     n_tokens: int
     token_values: list[int] | list[str]  # ids ascending (all of them); words by count desc (<= MAX_KEPT_WORDS)
     token_counts: list[int]
-    token_other_count: int  # words not kept (always 0 for ids)
+    # per token: sum over items of (item's count)^2, and of count * item length: with the length
+    # sums these give each token's design effect (tokens cluster within items)
+    token_sq_counts: list[int]
+    token_cross_counts: list[int]
+    token_other_count: int  # words not kept (always 0 for ids), and their summed statistics
+    token_other_sq: int
+    token_other_cross: int
     top_tokens: list[int] | list[str]  # <= 100, most frequent first, ties by token
     top_token_counts: list[int]
-    token_cluster: TokenCluster
 
 
 class VisionProfile(CommonProfile):
@@ -104,9 +96,12 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "token_values": list,
     "token_counts": list,
     "token_other_count": int,
+    "token_sq_counts": list,
+    "token_cross_counts": list,
+    "token_other_sq": int,
+    "token_other_cross": int,
     "top_tokens": list,
     "top_token_counts": list,
-    "token_cluster": dict,
 }
 _VISION: dict[str, type | tuple[type, ...]] = {
     "n_channels": int,
@@ -217,11 +212,8 @@ def _validate_text(p: dict[str, Any], n: int) -> None:
         raise ValueError("token counts do not add up to 'n_tokens'")
     if p["seq_length_sum"] != p["n_tokens"]:
         raise ValueError("field 'seq_length_sum' must equal 'n_tokens'")
-    tc = p["token_cluster"]
-    if not isinstance(tc.get("n_buckets"), int) or tc["n_buckets"] != TOKEN_CLUSTER_BUCKETS:
-        raise ValueError(f"field 'token_cluster.n_buckets' must be {TOKEN_CLUSTER_BUCKETS}")
-    for key in ("bucket_counts", "sum_sq", "sum_cross"):
-        _counts(f"token_cluster.{key}", tc.get(key), TOKEN_CLUSTER_BUCKETS)
+    for key in ("token_sq_counts", "token_cross_counts"):
+        _counts(key, p[key], len(p["token_values"]))
 
 
 def _validate_vision(p: dict[str, Any], n: int) -> None:

@@ -11,12 +11,19 @@ tokens inside one item are not (they cluster), and pixels inside one image are n
 * **Token shares** (``token_freq_js``): the same chi-square on token counts over-counts evidence,
   since tokens cluster within items. A first-order Rao-Scott correction divides X2 by the design
   effect ``d``, estimated per side from per-item counts in 16 hash buckets of the vocabulary:
-  ``deff = sum_h n/(n-1) sum_i (c_ih - p_h L_i)^2 / T^2  /  sum_h p_h (1 - p_h) / T`` (c_ih: item
-  i's tokens in bucket h, L_i its length, T all tokens). Two sides combine as
-  ``d = (d_ref / T_ref + d_new / T_new) / (1 / T_ref + 1 / T_new)``. The bootstrap draws
-  ``T / deff`` tokens per side (the effective sample size).
-* **Top-100 turnover**: bootstrap of the top-100 sets from pooled token shares at the effective
-  sizes; ``p = (1 + #{null >= score}) / (B + 1)``, with a normal tail past the largest draw.
+  ``deff_k = n/(n-1) sum_i (c_ik - p_k L_i)^2 / T^2  /  (p_k (1 - p_k) / T)`` (c_ik: item i's
+  count of token k, L_i its length, T all tokens), from per-token sums of c_ik^2 and c_ik L_i
+  kept in the profile; never taken below the profile's overall value (a token seen in few items
+  estimates its own clustering poorly). The two sides combine per token as
+  ``d = (d_ref / T_ref + d_new / T_new) / (1 / T_ref + 1 / T_new)`` and divide that token's
+  chi-square contribution. The buckets are the 100 most frequent tokens of both sides pooled,
+  plus "other" (chosen from the pooled counts, so neither side selects them). The bootstrap
+  draws each count as ``deff * Poisson(mean / deff)``.
+* **Top-100 turnover**: bootstrap of the top-100 sets from the pooled token shares, each token's
+  count drawn with variance ``deff_k * mean``;
+  ``p = (1 + #{null >= score}) / (B + 1)``, with a normal tail past the largest draw. Tokens are
+  drawn independently, yet topic words rise and fall together, so the reported p-value is the
+  larger of this one and the token-share test's (both test "same token distribution").
 * **Channel-mean distance**: ``sum_c (m_ref,c - m_new,c)^2 / v_c ~ chi2(C)`` with v_c from the
   variance of per-image means.
 """
@@ -125,44 +132,42 @@ def empirical_p(observed: float, null: NDArray[np.float64]) -> float:
 
 
 def design_effects(
-    bucket_counts: list[int], sum_sq: list[int], sum_cross: list[int], length_sumsq: int, n_items: int, n_tokens: int
+    counts: ArrayLike, sq_counts: ArrayLike, cross_counts: ArrayLike, length_sumsq: int, n_items: int, n_tokens: int,
+    floor: float = 1.0,
 ) -> tuple[NDArray[np.float64], float]:
-    """Design effect (>= 1) of the token share of each hash bucket, and of all buckets together.
+    """Design effect of each token's share (>= ``floor``), and of all the given tokens together.
 
     Notes
     -----
-    For bucket h with share p_h = S1_h / T (ratio estimator over n items of lengths L_i)::
+    For a token with share p = S1 / T (a ratio estimator over n items of lengths L_i)::
 
-        var_cluster_h = n / (n - 1) * sum_i (c_ih - p_h L_i)^2 / T^2
-                      = n / (n - 1) * (S2_h - 2 p_h X_h + p_h^2 sum_i L_i^2) / T^2
-        deff_h = var_cluster_h / (p_h (1 - p_h) / T)
+        var_cluster = n / (n - 1) * sum_i (c_i - p L_i)^2 / T^2
+                    = n / (n - 1) * (S2 - 2 p X + p^2 sum_i L_i^2) / T^2
+        deff = var_cluster / (p (1 - p) / T)
 
-    with S2_h = sum_i c_ih^2 and X_h = sum_i c_ih L_i kept in the profile. The overall value is
-    the ratio of the sums over buckets; a bucket's value is never taken below it (a bucket seen
-    in few items estimates its own clustering poorly).
+    with S2 = sum_i c_i^2 and X = sum_i c_i L_i kept per token in the profile. The overall value
+    is the ratio of the sums over the given tokens. A token absent from the profile gets the floor.
     """
-    h = len(bucket_counts)
+    s1 = np.asarray(counts, dtype=np.float64)
     if n_tokens <= 0 or n_items < 2:
-        return np.ones(h), 1.0
-    s1 = np.asarray(bucket_counts, dtype=np.float64)
-    s2 = np.asarray(sum_sq, dtype=np.float64)
-    x = np.asarray(sum_cross, dtype=np.float64)
+        return np.full(len(s1), max(floor, 1.0)), 1.0
+    s2 = np.asarray(sq_counts, dtype=np.float64)
+    x = np.asarray(cross_counts, dtype=np.float64)
     p = s1 / n_tokens
     resid = np.maximum(s2 - 2 * p * x + p * p * float(length_sumsq), 0.0)
     var_cluster = resid * n_items / (n_items - 1) / float(n_tokens) ** 2
     var_mult = p * (1 - p) / n_tokens
     overall = float(var_cluster.sum() / var_mult.sum()) if var_mult.sum() > 0 else 1.0
     with np.errstate(divide="ignore", invalid="ignore"):
-        per = np.where(var_mult > 0, var_cluster / var_mult, overall)
-    # a bucket seen in few items estimates its clustering poorly: never assume less than overall
-    return np.maximum(per, max(overall, 1.0)), max(overall, 1.0)
+        per = np.where(var_mult > 0, var_cluster / var_mult, 0.0)
+    return np.maximum(per, max(floor, 1.0)), max(overall, 1.0)
 
 
 def overdispersed_counts(lam: NDArray[np.float64], deff: NDArray[np.float64], draws: int,
                          rng: np.random.Generator) -> NDArray[np.float64]:
     """``draws`` rows of counts with mean ``lam`` and variance ``deff * lam``: ``deff * Poisson(lam / deff)``."""
     d = np.maximum(np.asarray(deff, dtype=np.float64), 1.0)
-    return poisson_counts(lam / d, draws, rng) * d
+    return poisson_counts(lam / d, draws, rng).astype(np.float64) * d
 
 
 def distance_test(

@@ -1,0 +1,148 @@
+"""compare_profiles: the original spec's scenarios, thresholds and their edges, mismatches."""
+
+import json
+
+import numpy as np
+import pytest
+from factories import TEXT, sequences, text_profile, vision_profile, words_profile
+
+from drift_core import METRICS, TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core.status import classify
+
+
+@pytest.fixture(scope="module")
+def text_ref():
+    return text_profile(1000, 120, seed=1)
+
+
+def test_scenario1_length_shift_120_to_200_alerts(text_ref):
+    r = compare_profiles(text_ref, text_profile(1000, 200, seed=2))
+    assert r["drift_scores"]["seq_length_js"] > 0.2
+    assert r["metric_status"]["seq_length_js"] == "alert"
+    assert r["status"] == "alert"
+    assert r["metrics"]["seq_length_js"]["summary"].startswith("mean sequence length 1")
+    assert "-> 200 tokens (+6" in r["metrics"]["seq_length_js"]["summary"]
+
+
+def test_scenario2_channel_means_shift_flags_red_and_green_not_blue():
+    r = compare_profiles(vision_profile(500, (0.5, 0.5, 0.5), seed=1), vision_profile(500, (0.6, 0.4, 0.5), seed=2))
+    assert r["metric_status"]["channel_0_mean_js"] == "alert"
+    assert r["metric_status"]["channel_1_mean_js"] == "alert"
+    assert r["metric_status"]["channel_2_mean_js"] == "ok"
+    assert r["metrics"]["channel_0_mean_js"]["summary"] == "red channel mean 0.50 -> 0.60"
+
+
+def test_scenario3_predictions_40_60_vs_80_20_alert():
+    items = sequences(1000, 20)
+    a = compute_dataset_profile(items, TEXT, sample_size=None, predictions=[0] * 400 + [1] * 600)
+    b = compute_dataset_profile(items, TEXT, sample_size=None, predictions=[0] * 800 + [1] * 200)
+    r = compare_profiles(a, b)
+    assert r["drift_scores"]["prediction_kl"] > 0.5
+    assert r["metric_status"]["prediction_js"] == "alert"
+    assert r["status"] == "alert"
+    assert r["metrics"]["prediction_js"]["summary"] == "class 0 share 40% -> 80%"
+
+
+@pytest.mark.parametrize("modality", ["text", "vision"])
+def test_scenario4_identical_profiles_score_zero_everywhere(modality, text_ref):
+    p = text_ref if modality == "text" else vision_profile(300)
+    r = compare_profiles(p, json.loads(json.dumps(p)))
+    assert all(v == 0.0 for v in r["drift_scores"].values())
+    assert r["status"] == "ok" and r["max_drift"] == 0.0
+    assert all(m["p_value"] == 1.0 for m in r["metrics"].values())
+
+
+def test_scenario5_top_tokens_turnover_is_not_ok():
+    common = "the a is of and to in it that was for on are with as at be this have from".split()
+    topical = "covid pandemic vaccine lockdown virus mask quarantine booster spike variant omicron delta".split()
+    rng = np.random.default_rng(0)
+    ref = words_profile([" ".join(rng.choice(common, 60)) for _ in range(600)])
+    new = words_profile([" ".join(rng.choice(topical, 60)) for _ in range(600)])
+    r = compare_profiles(ref, new)
+    assert r["token_overlap"] < 0.5
+    assert r["drift_scores"]["top_tokens_drift"] == pytest.approx(1 - r["token_overlap"])
+    assert r["status"] != "ok"
+
+
+def test_token_overlap_is_a_similarity_not_a_drift_score(text_ref):
+    r = compare_profiles(text_ref, text_ref)
+    assert r["token_overlap"] == 1.0
+    assert "token_overlap" not in r["drift_scores"]
+
+
+@pytest.mark.parametrize("score, expected", [(0.0999, "ok"), (0.1, "warn"), (0.2, "warn"), (0.2001, "alert")],
+                         ids=["below-warn", "at-warn", "at-alert", "above-alert"])
+def test_threshold_edges(score, expected):
+    assert classify(score, 0.1, 0.2) == expected
+
+
+def test_results_carry_the_thresholds_they_were_judged_by(text_ref):
+    r = compare_profiles(text_ref, text_ref, thresholds={"seq_length_js": (0.05, 0.3)})
+    assert r["thresholds"]["seq_length_js"] == [0.05, 0.3]
+    assert r["thresholds"]["top_tokens_drift"] == [0.3, 0.5]
+    assert r["metrics"]["token_freq_js"]["threshold"] == [0.1, 0.2]
+
+
+def test_kl_is_informational_unless_thresholded(text_ref):
+    shifted = text_profile(1000, 200, seed=2)
+    r = compare_profiles(text_ref, shifted)
+    assert "seq_length_kl" not in r["metric_status"]
+    r2 = compare_profiles(text_ref, shifted, thresholds={"seq_length_kl": (1.0, 2.0)})
+    assert r2["metric_status"]["seq_length_kl"] == "alert"
+
+
+def test_raising_thresholds_lowers_the_status(text_ref):
+    shifted = text_profile(1000, 200, seed=2)
+    loose = {"seq_length_js": (0.95, 0.99)}
+    assert compare_profiles(text_ref, shifted, thresholds=loose)["metric_status"]["seq_length_js"] == "ok"
+
+
+@pytest.mark.parametrize(
+    "thresholds, match",
+    [
+        ({"seq_length_js": (0.3, 0.2)}, r"warn <= alert, got \(0.3, 0.2\)"),
+        ({"no_such_metric": (0.1, 0.2)}, "unknown metric 'no_such_metric'"),
+        ({"seq_length_js": (0.1,)}, "pair of numbers"),
+        ({"seq_length_js": (float("nan"), 0.2)}, "finite"),
+    ],
+    ids=["unsorted", "unknown", "not-a-pair", "nan"],
+)
+def test_bad_thresholds_are_rejected(text_ref, thresholds, match):
+    with pytest.raises(ValueError, match=match):
+        compare_profiles(text_ref, text_ref, thresholds=thresholds)
+
+
+def test_different_modalities_cannot_be_compared(text_ref):
+    with pytest.raises(ValueError, match="cannot compare a text profile"):
+        compare_profiles(text_ref, vision_profile(50))
+
+
+def test_different_channel_counts_cannot_be_compared():
+    gray = compute_dataset_profile(np.zeros((40, 8, 8), np.uint8), TaskSpec("vision"))
+    with pytest.raises(ValueError, match="3 channels .* to 1"):
+        compare_profiles(vision_profile(40), gray)
+
+
+def test_ids_and_words_profiles_cannot_be_compared(text_ref):
+    with pytest.raises(ValueError, match="token ids vs words"):
+        compare_profiles(text_ref, words_profile(["hello world"] * 50))
+
+
+def test_schema_version_mismatch_is_a_clear_error(text_ref):
+    newer = dict(text_ref, schema_version=2)
+    with pytest.raises(ValueError, match="new profile: schema_version 2 is not supported"):
+        compare_profiles(text_ref, newer)
+
+
+def test_every_score_of_each_modality_is_registered(text_ref):
+    names = set(compare_profiles(text_ref, text_ref)["drift_scores"])
+    names |= set(compare_profiles(vision_profile(40), vision_profile(40))["drift_scores"])
+    templates = {n.replace("_0_", "_{c}_").replace("_1_", "_{c}_").replace("_2_", "_{c}_") for n in names}
+    assert templates <= set(METRICS)
+    assert {"seq_length_js", "seq_length_kl", "token_freq_js", "top_tokens_drift", "brightness_js", "brightness_kl",
+            "channel_mean_distance", "channel_0_mean_js"} <= names
+
+
+def test_result_is_strict_json(text_ref):
+    r = compare_profiles(text_ref, text_profile(300, 130, seed=5))
+    assert json.loads(json.dumps(r, allow_nan=False)) == r
