@@ -259,7 +259,7 @@ def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
 def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
     """Share of items per predicted class, reference vs new (the shorter side padded with zeros)."""
     k = max(len(ref["prediction_hist"]), len(new["prediction_hist"]))
-    labels = [f"class {i}" for i in range(k)]
+    labels = [str(i) for i in range(k)]
     fig = _figure("Predicted classes", barmode="group", bargap=0.3)
     for side, profile, color in (("reference", ref, REF_COLOR), ("new", new, NEW_COLOR)):
         counts = pad_to(profile["prediction_hist"], k)
@@ -270,10 +270,10 @@ def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
                 y=_shares(counts),
                 marker={"color": color},
                 customdata=counts,
-                hovertemplate=f"{side} %{{x}}: %{{y:.1f}}% (%{{customdata}})<extra></extra>",
+                hovertemplate=f"{side}, class %{{x}}: %{{y:.1f}}% (%{{customdata}})<extra></extra>",
             )
         )
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", title_text="predicted class")
     fig.update_yaxes(title_text="% of predictions", ticksuffix="%")
     return fig
 

@@ -192,6 +192,16 @@ def test_refused_server_paths_show_an_error(db_path, path, message):
     assert any(message in e for e in errors(at)), errors(at)
 
 
+def test_the_scores_page_lists_every_registered_metric(db_path):
+    from drift_core import METRICS
+
+    at = app()
+    at.switch_page("app_pages/scores.py").run()
+    assert not at.exception
+    assert at.title[0].value == "How Driftboard scores drift"
+    assert set(at.table[0].value["Name"]) == set(METRICS)
+
+
 # ------------------------------------------------------------------------- path confinement
 
 

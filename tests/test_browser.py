@@ -3,7 +3,8 @@
 The test starts the server on a free loopback port with a fresh demo DB, then, as a user would:
 waits for the charts, changes the reference (timed), uploads a drifted sample through the real file
 input and sees "alert", raises a threshold, downloads the HTML report and reads it (also offline,
-in the browser), and opens a vision comparison from a pasted link. Screenshots and timings go to
+in the browser), saves the batch as a run (a write through the DB handle shared by the server's
+threads) and opens a vision comparison from a pasted link. Screenshots and timings go to
 ``tests/artifacts/`` (git-ignored); timings are printed, not asserted (targets: < 3 s cold, < 1 s warm).
 """
 
@@ -218,11 +219,19 @@ def test_user_journey_in_a_real_browser(server, browser, capsys):
     context.set_offline(False)
     report_page.close()
 
-    # 6. a pasted link reproduces a vision comparison
+    # 6. save the uploaded batch as a run: a write through the DB handle the server's threads share
     from drift_core.store import ExperimentDB
 
+    page.get_by_role("button", name="Save this batch as a run").click()
+    page.get_by_text("Saved as run", exact=False).first.wait_for(timeout=60_000)
+    page.wait_for_function(CHARTS_READY, timeout=60_000)
     with ExperimentDB(server["db"]) as db:
         ids = {r["name"]: r["run_id"] for r in db.list_runs()}
+        assert "text_batch_drifted" in ids
+        assert any(c["new_name"] == "text_batch_drifted" for c in db.comparisons())
+    assert f"new={ids['text_batch_drifted']}" in page.url
+
+    # 7. a pasted link reproduces a vision comparison
     page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
     _wait_for_status(page, "Alert: drift detected")
     assert "vision-batch-drifted" in page.inner_text('[data-testid="stMain"]')

@@ -34,7 +34,7 @@ for information and do not change the status unless you give them thresholds (CL
 )
 
 st.subheader("Metrics")
-st.dataframe(
+st.table(
     pd.DataFrame(
         [
             {
@@ -51,7 +51,5 @@ st.dataframe(
             }
             for name, info in METRICS.items()
         ]
-    ),
-    hide_index=True,
-    key="scores_metrics_table",
+    ).set_index("Metric"),
 )
