@@ -5,15 +5,20 @@ Pure numpy/scipy: importing it never imports streamlit, plotly or pandas.
 
 from .compare import MIN_ITEMS, compare_profiles
 from .divergence import js_distance, kl_bits
+from .io import DataFileError, profile_file
 from .metrics import METRICS, MetricInfo, metric_info
 from .profile import compute_dataset_profile, merge_profiles
 from .schema import SCHEMA_VERSION, validate_profile
 from .spec import TaskSpec
 from .status import Status, classify
+from .store import ExperimentDB, StoreError
 from .tokenize import words
 
 __all__ = [
     "METRICS",
+    "DataFileError",
+    "ExperimentDB",
+    "StoreError",
     "MIN_ITEMS",
     "SCHEMA_VERSION",
     "MetricInfo",
@@ -26,6 +31,7 @@ __all__ = [
     "kl_bits",
     "merge_profiles",
     "metric_info",
+    "profile_file",
     "validate_profile",
     "words",
 ]

@@ -103,8 +103,8 @@ def n_coarse_bins(n_ref: int, n_new: int) -> int:
 def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
     """Map each fine bin to a coarse bin holding about ``1/n_bins`` of the reference's mass.
 
-    Cuts fall on fine-bin boundaries, at the first fine bin where the reference's cumulative share
-    reaches ``j / n_bins``; ties (one fine bin holding a lot of mass) give fewer, wider coarse bins.
+    Cuts fall on the fine-bin boundary where the reference's cumulative share is nearest to
+    ``j / n_bins``; ties (one fine bin holding a lot of mass) give fewer, wider coarse bins.
     Fine bins below the reference's first occupied bin join the first coarse bin, those above its
     last join the last one (open-ended overflow bins).
 
@@ -124,9 +124,12 @@ def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
     cum = np.cumsum(c) / total
     targets = np.arange(1, n_bins) / n_bins
     # fine bin index after which a cut is placed
-    cut_after = np.unique(np.searchsorted(cum, targets - 1e-12, side="left"))
-    last_occupied = int(np.flatnonzero(c)[-1])
-    cut_after = cut_after[cut_after < last_occupied]
+    hit = np.searchsorted(cum, targets - 1e-12, side="left")  # first fine bin reaching the target
+    before = np.maximum(hit - 1, 0)
+    nearer = np.where(np.abs(cum[before] - targets) < np.abs(cum[hit] - targets), before, hit)
+    cut_after = np.unique(nearer)
+    occupied = np.flatnonzero(c)
+    cut_after = cut_after[(cut_after >= occupied[0]) & (cut_after < occupied[-1])]
     groups = np.zeros(len(c), dtype=np.int64)
     groups[cut_after + 1] = 1
     return np.cumsum(groups)

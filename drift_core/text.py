@@ -163,8 +163,9 @@ def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[N
         hi = int(ends[stop - 1])
         if hi > lo:
             # int32 keys sort about twice as fast; use them when (item, token) fits in 31 bits
-            kt = np.int32 if (len(ln) << bits) < 2**31 else np.int64
-            key = (np.repeat(np.arange(len(ln), dtype=kt), ln) << kt(bits)) | codes[lo:hi].astype(kt)
+            kt: Any = np.int32 if (len(ln) << bits) < 2**31 else np.int64
+            items: NDArray[Any] = np.repeat(np.arange(len(ln), dtype=kt), ln)
+            key = np.left_shift(items, kt(bits)) | codes[lo:hi].astype(kt)
             key.sort()
             edge = np.empty(len(key), dtype=bool)
             edge[0] = True
@@ -287,19 +288,44 @@ def merge_text(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- comparing
 #: Candidate tokens per side for the top-100 bootstrap (tokens ranked lower rarely enter a top-100).
-_TOP_CANDIDATES = 300
+_TOP_CANDIDATES = 200
 
 
-def _lookup(profile: dict[str, Any], tokens: NDArray[Any], field: str = "token_counts") -> NDArray[np.int64]:
-    """Values of ``field`` (a list parallel to ``token_values``) for ``tokens``; 0 where absent."""
-    vals = np.asarray(profile["token_values"])
-    data = np.asarray(profile[field], dtype=np.int64)
-    if len(vals) == 0 or len(tokens) == 0:
-        return np.zeros(len(tokens), dtype=np.int64)
-    order = np.argsort(vals, kind="stable")
-    sv = vals[order]
-    pos = np.clip(np.searchsorted(sv, tokens), 0, len(sv) - 1)
-    return np.where(sv[pos] == tokens, data[order][pos], 0)
+class _TokenTable:
+    """One profile's token statistics as arrays sorted by token, built once per comparison."""
+
+    def __init__(self, p: dict[str, Any]) -> None:
+        vals = _token_array(p["token_values"], p["token_kind"])
+        order = np.argsort(vals, kind="stable")
+        self.values = vals[order]
+        self.stats = np.asarray([p["token_counts"], p["token_sq_counts"], p["token_cross_counts"]],
+                                dtype=np.int64).reshape(3, -1)[:, order]
+        self.n_tokens: int = p["n_tokens"]
+        self.args = (p["seq_length_sumsq"], p["n_samples"], p["n_tokens"])
+        other = [[p["token_other_count"]], [p["token_other_sq"]], [p["token_other_cross"]]]
+        everything = np.hstack([self.stats, np.asarray(other, dtype=np.int64)])
+        self.overall = design_effects(everything[0], everything[1], everything[2], *self.args)[1]
+
+    def lookup(self, tokens: NDArray[Any]) -> NDArray[np.int64]:
+        """(3, len(tokens)) counts, squared-count sums and cross sums of ``tokens``; 0 where absent."""
+        if len(self.values) == 0 or len(tokens) == 0:
+            return np.zeros((3, len(tokens)), dtype=np.int64)
+        pos = np.clip(np.searchsorted(self.values, tokens), 0, len(self.values) - 1)
+        return np.where(self.values[pos] == tokens, self.stats[:, pos], 0)
+
+    def counts(self, tokens: NDArray[Any]) -> NDArray[np.int64]:
+        return self.lookup(tokens)[0]
+
+    def deffs(self, tokens: NDArray[Any]) -> NDArray[np.float64]:
+        """Design effect of each token's share, never below the profile's overall one."""
+        s1, s2, x = self.lookup(tokens)
+        return design_effects(s1, s2, x, *self.args, floor=self.overall)[0]
+
+    def top(self, k: int) -> NDArray[Any]:
+        """The (about) ``k`` most frequent tokens, unordered."""
+        if len(self.values) <= k:
+            return self.values
+        return self.values[np.argpartition(-self.stats[0], k - 1)[:k]]
 
 
 def _token_array(tokens: list[Any], kind: str) -> NDArray[Any]:
@@ -308,17 +334,6 @@ def _token_array(tokens: list[Any], kind: str) -> NDArray[Any]:
 
 def _show(token: Any) -> str:
     return f"token {token}" if isinstance(token, (int, np.integer)) else repr(str(token))
-
-
-def _deffs(p: dict[str, Any], tokens: NDArray[Any]) -> tuple[NDArray[np.float64], float]:
-    """Design effect of each of ``tokens``' shares in profile ``p``, and the profile's overall one."""
-    args = (p["seq_length_sumsq"], p["n_samples"], p["n_tokens"])
-    _, overall = design_effects(
-        np.append(p["token_counts"], p["token_other_count"]), np.append(p["token_sq_counts"], p["token_other_sq"]),
-        np.append(p["token_cross_counts"], p["token_other_cross"]), *args)
-    per, _ = design_effects(_lookup(p, tokens), _lookup(p, tokens, "token_sq_counts"),
-                            _lookup(p, tokens, "token_cross_counts"), *args, floor=overall)
-    return per, overall
 
 
 def _top_masks(draws: NDArray[Any], k: int) -> NDArray[np.bool_]:
@@ -339,7 +354,6 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
             f"cannot compare a {ref['token_kind']!r} text profile with a {new['token_kind']!r} one "
             "(token ids vs words: profile both sides the same way)"
         )
-    kind = ref["token_kind"]
     evals: list[Evaluation] = []
     # sequence length: shared fine bins -> equal-mass coarse bins of the reference
     rh, nh = np.asarray(ref["seq_length_hist"]), np.asarray(new["seq_length_hist"])
@@ -352,13 +366,13 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
 
     # token shares over the pooled top-100 plus "other"
     t_ref, t_new = ref["n_tokens"], new["n_tokens"]
-    cand = _candidates(ref, new, kind)
+    tr, tn = _TokenTable(ref), _TokenTable(new)
+    cand = _candidates(tr, tn)
     pooled_top = cand[: min(TOP_K, len(cand))]
-    cr, cn = _lookup(ref, pooled_top), _lookup(new, pooled_top)
+    cr, cn = tr.counts(pooled_top), tn.counts(pooled_top)
     br = np.append(cr, t_ref - cr.sum())
     bn = np.append(cn, t_new - cn.sum())
-    (dk_ref, d_ref), (dk_new, d_new) = _deffs(ref, pooled_top), _deffs(new, pooled_top)
-    cell_ref, cell_new = np.append(dk_ref, d_ref), np.append(dk_new, d_new)
+    cell_ref, cell_new = np.append(tr.deffs(pooled_top), tr.overall), np.append(tn.deffs(pooled_top), tn.overall)
     score = float(js_distance(br, bn))
     rng = metric_rng(seed, "token_freq_js")
     pooled = (br + bn) / max(t_ref + t_new, 1)
@@ -382,7 +396,7 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
     shared = set(top_ref) & set(top_new)
     overlap = len(shared) / len(top_ref) if top_ref else (1.0 if not top_new else 0.0)
     drift = 1.0 - overlap
-    null_top = _top_turnover_null(ref, new, cand, metric_rng(seed, "top_tokens_drift"))
+    null_top = _top_turnover_null(tr, tn, cand, metric_rng(seed, "top_tokens_drift"))
     only_new = [t for t in top_new if t not in shared]
     only_ref = [t for t in top_ref if t not in shared]
     evals.append(Evaluation("top_tokens_drift", drift, f"{len(only_new)} of the top-{len(top_new)} tokens are new",
@@ -392,14 +406,13 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
     return evals, detail
 
 
-def _candidates(ref: dict[str, Any], new: dict[str, Any], kind: str) -> NDArray[Any]:
+def _candidates(tr: _TokenTable, tn: _TokenTable) -> NDArray[Any]:
     """Tokens ranked by pooled count (ties by token): each side's top candidates, merged."""
-    cand = np.unique(np.concatenate([_top_candidates(ref, kind), _top_candidates(new, kind)]))
-    pooled = _lookup(ref, cand) + _lookup(new, cand)
-    return cand[_ranked(cand, pooled)]
+    cand = np.unique(np.concatenate([tr.top(_TOP_CANDIDATES), tn.top(_TOP_CANDIDATES)]))
+    return cand[_ranked(cand, tr.counts(cand) + tn.counts(cand))]
 
 
-def _top_turnover_null(ref: dict[str, Any], new: dict[str, Any], cand: NDArray[Any],
+def _top_turnover_null(tr: _TokenTable, tn: _TokenTable, cand: NDArray[Any],
                        rng: np.random.Generator) -> NDArray[np.float64]:
     """Top-100 turnover of bootstrap pairs drawn from the pooled token shares.
 
@@ -407,20 +420,11 @@ def _top_turnover_null(ref: dict[str, Any], new: dict[str, Any], cand: NDArray[A
     whose variance is the token's design effect times its mean (tokens cluster within items).
     """
     cand = cand[:_TOP_CANDIDATES]
-    total = float(ref["n_tokens"] + new["n_tokens"])
+    total = float(tr.n_tokens + tn.n_tokens)
     if total <= 0 or len(cand) == 0:
         return np.zeros(N_BOOTSTRAP)
-    pooled = (_lookup(ref, cand) + _lookup(new, cand)) / total
-    a = overdispersed_counts(pooled * ref["n_tokens"], _deffs(ref, cand)[0], N_BOOTSTRAP, rng)
-    b = overdispersed_counts(pooled * new["n_tokens"], _deffs(new, cand)[0], N_BOOTSTRAP, rng)
+    pooled = (tr.counts(cand) + tn.counts(cand)) / total
+    a = overdispersed_counts(pooled * tr.n_tokens, tr.deffs(cand), N_BOOTSTRAP, rng)
+    b = overdispersed_counts(pooled * tn.n_tokens, tn.deffs(cand), N_BOOTSTRAP, rng)
     ma, mb = _top_masks(a, TOP_K), _top_masks(b, TOP_K)
     return 1.0 - (ma & mb).sum(axis=1) / np.maximum(ma.sum(axis=1), 1)
-
-
-def _top_candidates(p: dict[str, Any], kind: str) -> NDArray[Any]:
-    vals = _token_array(p["token_values"], kind)
-    cnts = np.asarray(p["token_counts"], dtype=np.int64)
-    if len(vals) > _TOP_CANDIDATES:
-        keep = np.argpartition(-cnts, _TOP_CANDIDATES - 1)[:_TOP_CANDIDATES]
-        vals = vals[keep]
-    return vals
