@@ -106,6 +106,18 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
     thresholds = [result.get("thresholds", {}).get(n) or metrics.get(n, {}).get("threshold") for n in names]
     for which, idx, dash_color in (("warn", 0, STATUS_COLORS["warn"]), ("alert", 1, STATUS_COLORS["alert"])):
         xs = [t[idx] if t else None for t in thresholds]
+        # a white halo under each line keeps it visible on a bar of its own colour
+        fig.add_trace(
+            go.Scatter(
+                name=f"{which} threshold halo",
+                x=xs,
+                y=labels,
+                mode="markers",
+                marker={"symbol": "line-ns", "size": 28, "line": {"width": 7, "color": "white"}},
+                hoverinfo="skip",
+                showlegend=False,
+            )
+        )
         fig.add_trace(
             go.Scatter(
                 name=f"{which} threshold",

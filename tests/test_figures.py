@@ -69,7 +69,7 @@ def test_score_bars_are_coloured_by_status(text_result):
 
 def test_score_bars_carry_each_metrics_warn_and_alert_lines(text_result):
     fig = drift_scores_figure(text_result)
-    lines = {t.name: t for t in fig.data[1:]}
+    lines = {t.name: t for t in fig.data[1:] if t.showlegend is not False}
     assert set(lines) == {"warn threshold", "alert threshold"}
     by_label = {d["label"]: d["threshold"] for d in text_result["metrics"].values()}
     for i, label in enumerate(fig.data[0].y):
@@ -84,7 +84,8 @@ def test_score_bars_follow_changed_thresholds(profiles):
     )
     fig = drift_scores_figure(result)
     i = list(fig.data[0].y).index(result["metrics"]["seq_length_js"]["label"])
-    assert (fig.data[1].x[i], fig.data[2].x[i]) == (0.7, 0.9)
+    lines = {t.name: t for t in fig.data[1:]}
+    assert (lines["warn threshold"].x[i], lines["alert threshold"].x[i]) == (0.7, 0.9)
     assert fig.data[0].marker.color[i] == STATUS_COLORS["ok"]
 
 

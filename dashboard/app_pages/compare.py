@@ -376,7 +376,7 @@ with left:
     )
 with right:
     views.json_download(result, file_stem)
-link = "?" + urlencode(st.query_params.to_dict())
+link = "?" + urlencode(st.query_params.to_dict(), safe=",")
 st.caption(
     f"The address bar's link (`{link}`) reproduces this view."
     + ("" if new_id is not None else " Uploaded or server-path data is not part of a link: save it as a run to share it.")
