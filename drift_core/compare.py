@@ -158,7 +158,7 @@ def _judge(e: Evaluation, th: tuple[float, float], p_adj: float, alpha: float, s
 
 
 def _plain_summary(r: dict[str, Any], unit: str) -> str:
-    """One paragraph a non-engineer can read."""
+    """One paragraph a non-engineer can read (the status itself is shown beside it, not repeated)."""
     sizes = f"{r['n_new']:,} new {unit} against {r['n_ref']:,} reference {unit}"
     flagged = sorted(
         (m for m in r["metrics"].values() if m["status"] in ("warn", "alert")),
@@ -169,8 +169,7 @@ def _plain_summary(r: dict[str, Any], unit: str) -> str:
         tail = (f" {noisy} score(s) crossed a threshold but are explained by sampling noise at these sizes."
                 if noisy else "")
         return f"No significant drift: {sizes}; every monitored score is within its threshold.{tail}"
-    word = {"alert": "ALERT", "warn": "WARNING"}[r["status"]]
     parts = "; ".join(f"{m['label'].lower()}: {m['summary']} ({m['status']})" for m in flagged[:4])
     more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
-    return (f"{word}: the new data has drifted from the reference ({sizes}). "
+    return (f"The new data has drifted from the reference ({sizes}). "
             f"What changed: {parts}{more}. These shifts are larger than sampling noise (p < {r['alpha']:g}).")

@@ -1,7 +1,9 @@
 """Build the demo experiment DB from the sample files shipped in ``data/``.
 
 Runs, per modality: ``<m>-reference``, ``<m>-batch-ok`` and ``<m>-batch-drifted``, each profiled
-with its predictions, and one recorded comparison of each batch with its reference. The newest
+with its predictions, and one recorded comparison of each batch with its reference. Before them,
+six weekly batches ``<m>-week-1`` .. ``<m>-week-6`` (back-dated a week apart) mix a growing share
+of the drifted batch into the ok one, so the history chart shows drift creeping in. The newest
 comparison is text-reference vs text-batch-drifted (an alert), which the dashboard opens on.
 """
 
@@ -10,10 +12,15 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from .compare import compare_profiles
-from .io import profile_file
+from .io import profile_file, read_dataset, read_predictions
+from .profile import compute_dataset_profile
 from .spec import TaskSpec
 from .store import ExperimentDB
 
@@ -25,6 +32,9 @@ _NOTES = {
     "batch-ok": "A new batch from the same source: expect ok.",
     "batch-drifted": "A new batch after the source changed: expect an alert.",
 }
+#: Share of drifted items in each weekly batch of the demo history, oldest first.
+WEEKLY_DRIFT_SHARES = (0.0, 0.05, 0.15, 0.3, 0.5, 0.75)
+
 #: (modality, data suffix, predictions suffix, TaskSpec); comparisons are recorded in this order.
 _MODALITIES = (
     ("vision", ".npy", ".npy", TaskSpec("vision", num_classes=10)),
@@ -40,6 +50,34 @@ def demo_files(data_dir: Path = DATA_DIR) -> dict[str, tuple[Path, Path, TaskSpe
             stem = f"{modality}_{kind.replace('-', '_')}"
             out[f"{modality}-{kind}"] = (data_dir / f"{stem}{ext}", data_dir / f"{stem}_predictions{pext}", spec)
     return out
+
+
+def _weekly_history(db: ExperimentDB, modality: str, files: dict[str, tuple[Path, Path, TaskSpec]], ref: int,
+                    ref_profile: dict[str, Any]) -> None:
+    """Back-dated weekly batches mixing a growing share of drifted items into ok ones."""
+    ok_data, ok_preds_path, spec = files[f"{modality}-batch-ok"]
+    bad_data, bad_preds_path, _ = files[f"{modality}-batch-drifted"]
+    ok, _ = read_dataset(ok_data, spec)
+    bad, _ = read_dataset(bad_data, spec)
+    ok_preds, bad_preds = read_predictions(ok_preds_path), read_predictions(bad_preds_path)
+    rng = np.random.default_rng(7)
+    n = min(len(ok), len(bad))
+    now = datetime.now(UTC)
+    for week, share in enumerate(WEEKLY_DRIFT_SHARES, start=1):
+        k = round(share * n)
+        take_bad = rng.choice(len(bad), size=k, replace=False)
+        take_ok = rng.choice(len(ok), size=n - k, replace=False)
+        data = _pick(ok, take_ok) + _pick(bad, take_bad) if isinstance(ok, list) else np.concatenate([ok[take_ok], bad[take_bad]])
+        preds = np.concatenate([ok_preds[take_ok], bad_preds[take_bad]])
+        when = now - timedelta(weeks=len(WEEKLY_DRIFT_SHARES) + 1 - week)
+        profile = compute_dataset_profile(data, spec, sample_size=None, predictions=preds)
+        run = db.create_run(f"{modality}-week-{week}", spec, notes=f"weekly batch: {share:.0%} of items from the drifted source",
+                            profile=profile, created_at=when)
+        db.record_comparison(ref, run, compare_profiles(ref_profile, profile), created_at=when)
+
+
+def _pick(items: list[Any], idx: Any) -> list[Any]:
+    return [items[int(i)] for i in idx]
 
 
 def build_demo_db(path: str | Path, data_dir: str | Path = DATA_DIR) -> ExperimentDB:
@@ -64,6 +102,7 @@ def build_demo_db(path: str | Path, data_dir: str | Path = DATA_DIR) -> Experime
             for modality, *_ in _MODALITIES:
                 ref = runs[f"{modality}-reference"]
                 ref_profile = db.load_profile(ref)
+                _weekly_history(db, modality, files, ref, ref_profile)
                 for kind in ("batch-ok", "batch-drifted"):
                     new = runs[f"{modality}-{kind}"]
                     db.record_comparison(ref, new, compare_profiles(ref_profile, db.load_profile(new)))

@@ -63,9 +63,7 @@ def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) ->
             raise TypeError("predictions must be an array-like of length N")
         if sel.n_total is not None and n != sel.n_total:
             raise ValueError(f"predictions have length {n} but the dataset has {sel.n_total} items")
-        arr = np.asarray(predictions) if not isinstance(predictions, np.ndarray) else predictions
-        if _inputs._is_pandas(predictions):
-            arr = np.asarray(predictions)
+        arr = np.asarray(predictions)
         pred = arr[sel.index] if len(sel.index) != n else arr
     elif _inputs.has_column(sel, spec.prediction_key):
         col = _inputs.column(sel, spec.prediction_key)
@@ -76,9 +74,25 @@ def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) ->
                     raise ValueError(f"item {pos}: {spec.prediction_key!r} is missing (None)")
     else:
         return {}
-    classes = _as_classes(pred, sel.index, spec)
-    k = spec.num_classes if spec.num_classes is not None else (int(classes.max()) + 1 if len(classes) else 1)
+    return _histogram(_as_classes(pred, sel.index, spec), spec.num_classes)
+
+
+def _histogram(classes: NDArray[np.int64], num_classes: int | None) -> dict[str, Any]:
+    k = num_classes if num_classes is not None else (int(classes.max()) + 1 if len(classes) else 1)
     return {"prediction_hist": np.bincount(classes, minlength=k).astype(np.int64).tolist(), "num_classes": int(k)}
+
+
+def prediction_histogram(predictions: Any, num_classes: int | None = None) -> dict[str, Any]:
+    """``prediction_hist`` and ``num_classes`` of predictions alone (class ids or scores).
+
+    Examples
+    --------
+    >>> prediction_histogram([2, 0, 2])
+    {'prediction_hist': [1, 0, 2], 'num_classes': 3}
+    """
+    arr = np.asarray(predictions)
+    spec = TaskSpec("text", num_classes=num_classes)
+    return _histogram(_as_classes(arr, np.arange(len(arr), dtype=np.int64), spec), num_classes)
 
 
 def merge_outputs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:

@@ -94,6 +94,15 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
+def _timestamp(at: datetime | None) -> str:
+    """ISO 8601 UTC of ``at`` (an aware datetime; naive ones are taken as UTC), or now."""
+    if at is None:
+        return _now()
+    if not isinstance(at, datetime):
+        raise StoreError(f"created_at must be a datetime, got {type(at).__name__}")
+    return (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(UTC).isoformat(timespec="microseconds")
+
+
 def _dumps(obj: Any, what: str) -> str:
     try:
         return json.dumps(obj, allow_nan=False, sort_keys=True)
@@ -209,9 +218,12 @@ class ExperimentDB:
     # -- runs ----------------------------------------------------------------------------------
 
     def create_run(
-        self, name: str, task_spec: TaskSpec, notes: str = "", profile: dict[str, Any] | None = None
+        self, name: str, task_spec: TaskSpec, notes: str = "", profile: dict[str, Any] | None = None,
+        created_at: datetime | None = None,
     ) -> int:
-        """Add a run and return its id; with ``profile``, store it in the same transaction."""
+        """Add a run and return its id; with ``profile``, store it in the same transaction.
+
+        ``created_at`` back-dates the run (e.g. when importing history); default now."""
         if not isinstance(name, str) or not name.strip():
             raise StoreError(f"run name must be a non-empty string, got {name!r}")
         if not isinstance(task_spec, TaskSpec):
@@ -220,7 +232,7 @@ class ExperimentDB:
             raise StoreError(f"notes must be a string, got {type(notes).__name__}")
         spec_json = _dumps(task_spec.to_dict(), "task_spec")
         profile_json = self._check_profile(profile, task_spec.modality) if profile is not None else None
-        now = _now()
+        now = _timestamp(created_at)
         with self._write() as db:
             cur = db.execute(
                 "INSERT INTO runs (name, created_at, modality, n_samples, notes, task_spec) VALUES (?, ?, ?, ?, ?, ?)",
@@ -341,8 +353,12 @@ class ExperimentDB:
 
     # -- comparisons ---------------------------------------------------------------------------
 
-    def record_comparison(self, ref_run_id: int, new_run_id: int, result: dict[str, Any]) -> int:
-        """Store the result of ``compare_profiles`` between two runs; returns the comparison id."""
+    def record_comparison(
+        self, ref_run_id: int, new_run_id: int, result: dict[str, Any], created_at: datetime | None = None
+    ) -> int:
+        """Store the result of ``compare_profiles`` between two runs; returns the comparison id.
+
+        ``created_at`` back-dates the comparison (history imported from elsewhere); default now."""
         self.get_run(ref_run_id)
         self.get_run(new_run_id)
         if not isinstance(result, dict) or result.get("status") not in STATUSES:
@@ -355,7 +371,7 @@ class ExperimentDB:
             cur = db.execute(
                 "INSERT INTO comparisons (reference_run_id, new_run_id, created_at, status, max_drift, result) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (ref_run_id, new_run_id, _now(), result["status"], max_drift, data),
+                (ref_run_id, new_run_id, _timestamp(created_at), result["status"], max_drift, data),
             )
             return int(cur.lastrowid or 0)
 

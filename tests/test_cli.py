@@ -57,14 +57,27 @@ def db_copy(demo_db: Path, tmp_path: Path) -> Path:
 def test_demo_db_has_reference_ok_and_drifted_runs_per_modality(demo_db: Path) -> None:
     with ExperimentDB(demo_db) as db:
         names = {r["name"] for r in db.list_runs()}
-        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in ("reference", "batch-ok", "batch-drifted")}
+        kinds = ("reference", "batch-ok", "batch-drifted", *(f"week-{w}" for w in range(1, 7)))
+        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in kinds}
         assert all("prediction_hist" in db.load_profile(r["run_id"]) for r in db.list_runs())
+
+
+def test_demo_history_creeps_from_ok_to_alert_week_by_week(demo_db: Path) -> None:
+    with ExperimentDB(demo_db) as db:
+        ref = db.find_run("text-reference")["run_id"]
+        weekly = [c for c in reversed(db.comparisons(reference_run_id=ref)) if "-week-" in c["new_name"]]
+    assert [c["new_name"] for c in weekly] == [f"text-week-{w}" for w in range(1, 7)]
+    assert weekly[0]["status"] == "ok" and weekly[-1]["status"] == "alert"
+    drift = [c["max_drift"] for c in weekly]
+    assert drift == sorted(drift)
+    days = [c["created_at"][:10] for c in weekly]
+    assert len(set(days)) == 6  # a week apart, not milliseconds
 
 
 def test_demo_db_newest_comparison_is_the_text_alert(demo_db: Path) -> None:
     with ExperimentDB(demo_db) as db:
         history = db.comparisons()
-    assert len(history) == 4
+    assert len(history) == 16  # per modality: six back-dated weekly batches, the ok and the drifted batch
     assert (history[0]["reference_name"], history[0]["new_name"], history[0]["status"]) == (
         "text-reference", "text-batch-drifted", "alert"
     )
@@ -73,11 +86,12 @@ def test_demo_db_newest_comparison_is_the_text_alert(demo_db: Path) -> None:
 
 def test_demo_if_missing_keeps_an_existing_db(db_copy: Path) -> None:
     with ExperimentDB(db_copy) as db:
+        before = len(db.list_runs())
         db.delete_run(db.find_run("vision-batch-ok")["run_id"])
     r = drift("demo", "--db", db_copy, "--if-missing")
     assert r.returncode == 0 and "not rebuilt" in r.stdout
     with ExperimentDB(db_copy) as db:
-        assert len(db.list_runs()) == 5
+        assert len(db.list_runs()) == before - 1
 
 
 def test_demo_if_missing_builds_a_missing_db(tmp_path: Path) -> None:
@@ -296,7 +310,7 @@ def test_webhook_delivers_the_alert_payload(demo_db: Path, hook_factory: Any) ->
     assert (req["path"], req["type"]) == ("/alerts", "application/json")
     assert (body["status"], body["reference"]["name"], body["new"]["name"]) == ("alert", "text-reference", "text-batch-drifted")
     assert body["scores"]["seq_length_js"] > 0.2 and body["summaries"]["seq_length_js"]
-    assert body["time"].endswith("+00:00") and body["summary"].startswith("ALERT")
+    assert body["time"].endswith("+00:00") and body["summary"].startswith("The new data has drifted")
 
 
 def test_webhook_is_not_called_below_alert_on(demo_db: Path, hook_factory: Any) -> None:

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
+from factories import images, sequences
 
 from drift_core import METRICS, TaskSpec, compare_profiles, compute_dataset_profile
-from factories import images, sequences
 
 JS_METRICS = {n for n, m in METRICS.items() if m.unit == "JS distance"}
 BOUNDED_01 = JS_METRICS | {"top_tokens_drift"}

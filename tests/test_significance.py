@@ -138,7 +138,7 @@ def test_plain_words_summaries_exist_for_every_metric():
     assert r["metrics"]["seq_length_js"]["summary"].startswith("mean sequence length")
     assert r["metrics"]["top_tokens_drift"]["summary"].endswith("tokens are new")
     assert r["metrics"]["token_freq_js"]["summary"].startswith("largest change:")
-    assert r["summary"].startswith("ALERT")
+    assert r["summary"].startswith("The new data has drifted from the reference")
     v = compare_profiles(vision_profile(100), vision_profile(100, (0.6, 0.5, 0.5), seed=1))
     assert v["metrics"]["brightness_js"]["summary"].startswith("mean brightness")
     assert v["metrics"]["channel_mean_distance"]["summary"].startswith("channel means moved by")
