@@ -149,3 +149,36 @@ def test_sample_size_must_be_positive():
 def test_custom_keys_come_from_the_task_spec():
     p = compute_dataset_profile([{"ids": [4, 4]}], TaskSpec("text", input_ids_key="ids"))
     assert p["token_values"] == [4]
+
+
+class _ArrowBackedDataset:
+    """Duck-typed stand-in for ``datasets.Dataset`` (not a dependency): arrow rows, select, with_format."""
+
+    __module__ = "datasets.arrow_dataset"
+
+    def __init__(self, table):
+        self.table = table
+        self.fmt = None
+
+    def __len__(self):
+        return self.table.num_rows
+
+    def select(self, indices):
+        return _ArrowBackedDataset(self.table.take(pa.array(indices)))
+
+    def with_format(self, fmt):
+        out = _ArrowBackedDataset(self.table)
+        out.fmt = fmt
+        return out
+
+    def __getitem__(self, key):
+        assert self.fmt == "arrow" and key == slice(None)
+        return self.table
+
+
+def test_hugging_face_style_datasets_are_read_through_arrow():
+    table = pa.table({"input_ids": [[1, 2], [3], [4, 4, 4]], "label": [0, 1, 0]})
+    full = profile(_ArrowBackedDataset(table))
+    assert full["token_values"] == [1, 2, 3, 4] and full["n_total"] == 3
+    sampled = compute_dataset_profile(_ArrowBackedDataset(table), TEXT, sample_size=2, seed=0)
+    assert sampled["n_samples"] == 2 and sampled["n_total"] == 3
