@@ -230,17 +230,22 @@ def _preds(values: list[Any]) -> Any:
         return np.asarray(values, dtype=object)
 
 
+def _nonblank_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, raw bytes) of every line that is not blank: one record per line."""
+    with open(path, "rb") as f:
+        for lineno, raw in enumerate(f, start=1):
+            if raw.strip():
+                yield lineno, raw
+
+
 class _JsonLinesReader(_Reader):
     def __init__(self, path: Path, spec: TaskSpec, column: str | None) -> None:
         self.path, self.spec, self.column = path, spec, column
-        with open(path, "rb") as f:
-            self.n_records = sum(1 for line in f if line.strip())
+        self.n_records = sum(1 for _ in _nonblank_lines(path))
 
     def _records(self) -> Iterator[tuple[str, Callable[[], Any]]]:
-        with open(self.path, "rb") as f:
-            for lineno, raw in enumerate(f, start=1):
-                if raw.strip():
-                    yield f"line {lineno}", partial(self._parse, raw, lineno)
+        for lineno, raw in _nonblank_lines(self.path):
+            yield f"line {lineno}", partial(self._parse, raw, lineno)
 
     def _parse(self, raw: bytes, lineno: int) -> Any:
         try:
@@ -285,14 +290,11 @@ class _JsonReader(_Reader):
 class _TxtReader(_Reader):
     def __init__(self, path: Path, spec: TaskSpec, column: str | None) -> None:
         self.path, self.spec = path, spec
-        with open(path, "rb") as f:
-            self.n_records = sum(1 for line in f if line.strip())
+        self.n_records = sum(1 for _ in _nonblank_lines(path))
 
     def _records(self) -> Iterator[tuple[str, Callable[[], Any]]]:
-        with open(self.path, "rb") as f:
-            for lineno, raw in enumerate(f, start=1):
-                if raw.strip():
-                    yield f"line {lineno}", partial(self._decode, raw, lineno)
+        for lineno, raw in _nonblank_lines(self.path):
+            yield f"line {lineno}", partial(self._decode, raw, lineno)
 
     def _decode(self, raw: bytes, lineno: int) -> str:
         try:
