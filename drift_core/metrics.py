@@ -30,7 +30,7 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("seq_length_kl", "Sequence length (KL)", "bits", "text", None,
                    "KL(ref || new) between the sequence-length histograms, smoothed."),
         MetricInfo("token_freq_js", "Token frequencies", "JS distance", "text", _JS,
-                   "JS distance between token shares over the union of both top-100 tokens plus one 'other' bucket."),
+                   "JS distance between token shares over the 100 most frequent tokens of both sides pooled, plus one 'other' bucket."),
         MetricInfo("top_tokens_drift", "Top-100 token turnover", "fraction", "text", (0.3, 0.5),
                    "1 - token_overlap: share of the reference's top-100 tokens missing from the new top-100."),
         MetricInfo("channel_{c}_mean_js", "Channel {c} mean", "JS distance", "vision", _JS,
