@@ -83,6 +83,9 @@ def compare_profiles(
     evals += compare_outputs(ref, new, seed)
 
     warnings: list[str] = []
+    if ("prediction_hist" in ref) != ("prediction_hist" in new):
+        side = "reference" if "prediction_hist" in ref else "new data"
+        warnings.append(f"only the {side} has model predictions: output drift is not computed")
     present = {e.name for e in evals}
     for name in user:
         if name not in present:

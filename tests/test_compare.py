@@ -146,3 +146,10 @@ def test_every_score_of_each_modality_is_registered(text_ref):
 def test_result_is_strict_json(text_ref):
     r = compare_profiles(text_ref, text_profile(300, 130, seed=5))
     assert json.loads(json.dumps(r, allow_nan=False)) == r
+
+
+def test_predictions_on_one_side_only_are_reported_not_compared(text_ref):
+    with_preds = compute_dataset_profile(sequences(100, 20), TEXT, predictions=[0, 1] * 50)
+    r = compare_profiles(text_ref, with_preds)
+    assert "prediction_js" not in r["drift_scores"]
+    assert any("only the new data has model predictions" in w for w in r["warnings"])
