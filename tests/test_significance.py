@@ -168,3 +168,32 @@ def test_empirical_p_uses_a_normal_tail_past_the_largest_draw():
     null = np.random.default_rng(0).normal(0.1, 0.01, 200)
     assert empirical_p(0.1, null) > 0.3
     assert empirical_p(0.2, null) < 1e-6
+
+
+def _manual_paragraphs():
+    """Real prose shipped with CPython: the reference manual's help topics, split into paragraphs."""
+    import re
+    from pydoc_data.topics import topics
+
+    return [p.strip() for t in sorted(topics) for p in re.split(r"\n\s*\n", topics[t]) if len(p.split()) >= 20]
+
+
+def test_resampled_real_prose_at_n_100_rarely_leaves_ok():
+    paras = _manual_paragraphs()
+    rng = np.random.default_rng(5)
+
+    def sample():
+        return compute_dataset_profile([{"text": paras[j]} for j in rng.choice(len(paras), 100, replace=False)], TEXT)
+
+    results = [compare_profiles(sample(), sample(), seed=i) for i in range(100)]
+    assert sum(r["status"] != "ok" for r in results) / 100 < 0.05
+    assert sum(r["threshold_status"] != "ok" for r in results) / 100 > 0.5
+
+
+def test_a_change_of_subject_in_real_prose_is_detected_at_n_300():
+    paras = _manual_paragraphs()
+    half = len(paras) // 2
+    rng = np.random.default_rng(6)
+    ref = compute_dataset_profile([{"text": paras[j]} for j in rng.choice(half, 300, replace=False)], TEXT)
+    new = compute_dataset_profile([{"text": paras[half + j]} for j in rng.choice(len(paras) - half, 300, replace=False)], TEXT)
+    assert compare_profiles(ref, new)["status"] != "ok"
