@@ -63,11 +63,6 @@ def count_lengths(lengths: NDArray[np.integer]) -> NDArray[np.int64]:
     return np.bincount(idx, minlength=len(edges)).astype(np.int64)
 
 
-def unit_edges(n_bins: int = UNIT_FINE_BINS) -> NDArray[np.float64]:
-    """``n_bins + 1`` equal-width edges on [0, 1]."""
-    return np.linspace(0.0, 1.0, n_bins + 1)
-
-
 def count_unit(values: NDArray[np.floating], n_bins: int = UNIT_FINE_BINS) -> NDArray[np.int64]:
     """Count values in [0, 1] on ``n_bins`` equal bins (last bin closed), after rounding to 1e-6.
 
