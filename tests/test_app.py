@@ -1,7 +1,9 @@
-"""The dashboard through ``streamlit.testing.v1.AppTest``, plus the server-path confinement rules."""
+"""The dashboard through ``streamlit.testing.v1.AppTest``, plus the pure rules behind it: per-metric
+thresholds (``dashboard.thresholds``) and server-path confinement (``dashboard.sources``)."""
 
 from __future__ import annotations
 
+import math
 import shutil
 from pathlib import Path
 
@@ -10,6 +12,13 @@ from streamlit.testing.v1 import AppTest
 
 from dashboard.figures import STATUS_HEADLINES
 from dashboard.sources import PathRefused, resolve_server_path
+from dashboard.thresholds import (
+    editor_rows,
+    format_overrides,
+    metric_names,
+    parse_overrides,
+    resolve_thresholds,
+)
 from drift_core.demo import build_demo_db
 from drift_core.store import ExperimentDB
 
@@ -59,6 +68,29 @@ def errors(at: AppTest) -> list[str]:
     return [e.value for e in at.error]
 
 
+def score_statuses(at: AppTest) -> dict[str, str]:
+    """``{metric label: status cell}`` of the score table (the one read-only dataframe)."""
+    assert not at.exception, at.exception
+    (table,) = [d for d in at.dataframe if d.editing_mode == "read_only"]
+    return dict(zip(table.value["Metric"], table.value["Status"], strict=True))
+
+
+def score_thresholds(at: AppTest) -> dict[str, str]:
+    (table,) = [d for d in at.dataframe if d.editing_mode == "read_only"]
+    return dict(zip(table.value["Metric"], table.value["Warn / alert at"], strict=True))
+
+
+def edit_thresholds(at: AppTest, edits: dict[str, dict]) -> AppTest:
+    """Edit rows of the per-metric table, by metric name, as the browser would, and rerun."""
+    (editor,) = at.data_editor
+    rows = list(editor.value["metric"])
+    at.session_state["cmp_th_editor"] = {
+        "edited_rows": {rows.index(name): cells for name, cells in edits.items()},
+        "added_rows": [], "deleted_rows": [],
+    }
+    return at.run()
+
+
 # ------------------------------------------------------------------------------- default view
 
 
@@ -78,7 +110,7 @@ def test_default_view_shows_scores_charts_history_and_downloads(db_path):
     at = app()
     assert status(at) == "alert"
     assert len(at.get("plotly_chart")) == 5  # scores, lengths, tokens, predictions, history
-    assert len(at.dataframe) == 1
+    assert [d.editing_mode for d in at.dataframe] == ["read_only", "fixed"]  # scores, per-metric thresholds
     assert {b.label for b in at.get("download_button")} == {"Download HTML report", "Download result (JSON)"}
 
 
@@ -94,6 +126,72 @@ def test_raising_the_thresholds_turns_the_alert_ok(db_path):
     at.number_input(key="cmp_top_warn").set_value(0.9).run()
     assert status(at) == "ok"
     assert at.query_params["js"] == "0.9,0.95"
+
+
+def test_monitoring_an_informational_metric_makes_it_count(db_path):
+    at = app(js="0.9,0.95", top="0.9,0.95")  # only seq_length_kl (2.3 bits) could still be flagged
+    assert status(at) == "ok"
+    assert score_statuses(at)["Sequence length (KL)"] == "ℹ info"
+    edit_thresholds(at, {"seq_length_kl": {"monitored": True, "warn": 1.0, "alert": 2.0}})
+    assert score_statuses(at)["Sequence length (KL)"] == "✖ alert"
+    assert score_thresholds(at)["Sequence length (KL)"] == "1 / 2"
+    assert status(at) == "alert"
+    assert at.query_params["th"] == "seq_length_kl:1,2"
+
+
+@pytest.mark.parametrize(
+    "metric,pair,label,expected",
+    [("token_freq_js", (0.5, 0.6), "Token frequencies", "✔ ok"),
+     ("top_tokens_drift", (0.2, 0.4), "Top-100 token turnover", "✖ alert")],
+    ids=["raise-token-freq-to-ok", "lower-top-tokens-to-alert"],
+)
+def test_a_per_metric_override_changes_that_metric_only(db_path, metric, pair, label, expected):
+    at = app()
+    before = score_statuses(at)
+    assert before[label] != expected
+    edit_thresholds(at, {metric: {"warn": pair[0], "alert": pair[1]}})
+    after = score_statuses(at)
+    assert after[label] == expected
+    assert {k: v for k, v in after.items() if k != label} == {k: v for k, v in before.items() if k != label}
+    assert score_thresholds(at)[label] == f"{pair[0]:g} / {pair[1]:g}"
+    assert score_thresholds(at)["Sequence length"] == "0.1 / 0.2"  # the quick pair still applies
+    assert at.query_params["th"] == f"{metric}:{pair[0]:g},{pair[1]:g}"
+    assert "js" not in at.query_params
+
+
+def test_a_bad_per_metric_row_shows_an_error_and_keeps_the_previous_thresholds(db_path):
+    at = app()
+    edit_thresholds(at, {"token_freq_js": {"warn": 0.5, "alert": 0.6}})
+    assert score_statuses(at)["Token frequencies"] == "✔ ok"
+    edit_thresholds(at, {"token_freq_js": {"warn": 0.7, "alert": 0.6}})
+    assert any("'token_freq_js'" in e and "warn <= alert" in e for e in errors(at)), errors(at)
+    assert status(at) == "alert"  # the app keeps working ...
+    assert score_thresholds(at)["Token frequencies"] == "0.5 / 0.6"  # ... with the last valid thresholds
+    assert at.query_params["th"] == "token_freq_js:0.5,0.6"
+
+
+def test_per_metric_thresholds_round_trip_through_the_link(db_path):
+    at = app()
+    edit_thresholds(at, {"seq_length_kl": {"monitored": True, "warn": 1.0, "alert": 2.0},
+                         "token_freq_js": {"warn": 0.5, "alert": 0.6}})
+    link = at.query_params["th"]
+    assert link == "seq_length_kl:1,2;token_freq_js:0.5,0.6"
+    shown = score_statuses(at)
+
+    pasted = app(**{k: at.query_params[k] for k in ("ref", "new", "th")})
+    assert score_statuses(pasted) == shown
+    assert pasted.query_params["th"] == link
+    rows = pasted.data_editor[0].value.set_index("metric")
+    assert rows.loc["seq_length_kl", "monitored"] and rows.loc["seq_length_kl", "alert"] == 2.0
+    assert rows.loc["token_freq_js", "warn"] == 0.5
+
+
+def test_a_bad_per_metric_threshold_in_the_link_is_ignored_with_a_warning(db_path):
+    at = app(th="seq_length_kl:2,1;token_freq_js:0.5,0.6")
+    assert score_statuses(at)["Sequence length (KL)"] == "ℹ info"
+    assert score_statuses(at)["Token frequencies"] == "✔ ok"
+    assert any("seq_length_kl" in w.value and "warn <= alert" in w.value for w in at.warning)
+    assert at.query_params["th"] == "token_freq_js:0.5,0.6"
 
 
 def test_small_shifts_within_the_noise_stay_ok_and_alpha_is_adjustable(db_path):
@@ -200,6 +298,122 @@ def test_the_scores_page_lists_every_registered_metric(db_path):
     assert not at.exception
     assert at.title[0].value == "How Driftboard scores drift"
     assert set(at.table[0].value["Name"]) == set(METRICS)
+
+
+# ------------------------------------------------------------------ per-metric thresholds (pure)
+
+QUICK = {"js": (0.1, 0.2), "top": (0.3, 0.5)}
+TEXT, VISION = {"modality": "text"}, {"modality": "vision", "n_channels": 3}
+PREDS = {"prediction_hist": [1, 2]}
+
+
+def rows_for(names, quick=QUICK, overrides=None, **edits):
+    """The editor's rows for ``names``, then ``edits`` ({metric: {column: value}}) applied."""
+    rows = editor_rows(names, quick, overrides or {})
+    for row in rows:
+        row.update(edits.get(row["metric"], {}))
+    return rows
+
+
+def test_metric_names_follow_the_registry_groups():
+    assert metric_names(TEXT, TEXT) == ["seq_length_js", "seq_length_kl", "token_freq_js", "top_tokens_drift"]
+    assert metric_names({**TEXT, **PREDS}, {**TEXT, **PREDS})[-2:] == ["prediction_js", "prediction_kl"]
+    assert "prediction_js" not in metric_names({**TEXT, **PREDS}, TEXT)  # predictions on one side only
+    assert metric_names(VISION, VISION) == [
+        "channel_0_mean_js", "channel_1_mean_js", "channel_2_mean_js", "brightness_js", "brightness_kl",
+        "channel_mean_distance"]
+
+
+def test_untouched_rows_give_the_quick_pairs_and_leave_informational_metrics_out():
+    rows = rows_for(metric_names(TEXT, TEXT))
+    assert [(r["metric"], r["monitored"]) for r in rows if not r["monitored"]] == [("seq_length_kl", False)]
+    resolved = resolve_thresholds(QUICK, rows)
+    assert resolved.thresholds == {"seq_length_js": (0.1, 0.2), "token_freq_js": (0.1, 0.2),
+                                   "top_tokens_drift": (0.3, 0.5)}
+    assert resolved.overrides == {} and resolved.errors == []
+
+
+def test_a_monitored_informational_metric_is_thresholded():
+    rows = rows_for(metric_names(VISION, VISION),
+                    channel_mean_distance={"monitored": True, "warn": 0.05, "alert": 0.1})
+    resolved = resolve_thresholds(QUICK, rows)
+    assert resolved.thresholds["channel_mean_distance"] == (0.05, 0.1)
+    assert resolved.thresholds["channel_1_mean_js"] == (0.1, 0.2)
+    assert resolved.overrides == {"channel_mean_distance": (0.05, 0.1)}
+
+
+def test_an_edited_row_overrides_the_quick_pair_for_that_metric_only():
+    rows = rows_for(metric_names(TEXT, TEXT), token_freq_js={"warn": 0.15, "alert": 0.3})
+    resolved = resolve_thresholds(QUICK, rows)
+    assert resolved.thresholds["token_freq_js"] == (0.15, 0.3)
+    assert resolved.thresholds["seq_length_js"] == (0.1, 0.2)
+    assert resolved.overrides == {"token_freq_js": (0.15, 0.3)}
+    # a new quick pair moves the other JS metrics, not the overridden one
+    quick = {**QUICK, "js": (0.2, 0.4)}
+    again = resolve_thresholds(quick, rows_for(metric_names(TEXT, TEXT), quick, resolved.overrides))
+    assert again.thresholds["seq_length_js"] == (0.2, 0.4)
+    assert again.thresholds["token_freq_js"] == (0.15, 0.3)
+
+
+def test_a_row_set_back_to_the_quick_pair_is_no_longer_an_override():
+    rows = rows_for(["token_freq_js"], token_freq_js={"warn": 0.1, "alert": 0.2})
+    resolved = resolve_thresholds(QUICK, rows, previous={"token_freq_js": (0.15, 0.3)})
+    assert resolved.overrides == {} and resolved.thresholds == {"token_freq_js": (0.1, 0.2)}
+
+
+def test_overrides_of_metrics_not_in_this_comparison_are_kept():
+    resolved = resolve_thresholds(QUICK, rows_for(metric_names(VISION, VISION)), previous={"seq_length_kl": (1, 2)})
+    assert resolved.overrides == {"seq_length_kl": (1, 2)}
+    assert "seq_length_kl" not in resolved.thresholds
+
+
+@pytest.mark.parametrize(
+    "metric,cells,message",
+    [("token_freq_js", {"warn": 0.3, "alert": 0.2}, "must satisfy warn <= alert, got (0.3, 0.2)"),
+     ("token_freq_js", {"warn": -0.1, "alert": 0.2}, "must be finite and >= 0"),
+     ("seq_length_kl", {"monitored": True, "warn": 1.0, "alert": None}, "enter both warn and alert"),
+     ("seq_length_kl", {"monitored": True, "warn": math.nan, "alert": 2.0}, "enter both warn and alert"),
+     ("seq_length_js", {"monitored": False}, "is always monitored")],
+    ids=["warn-above-alert", "negative", "missing-alert", "nan-warn", "unticked-default-metric"],
+)
+def test_a_bad_row_names_the_metric_and_keeps_its_previous_thresholds(metric, cells, message):
+    previous = {"token_freq_js": (0.15, 0.3), "seq_length_kl": (1.0, 2.0)}
+    names = metric_names(TEXT, TEXT)
+    resolved = resolve_thresholds(QUICK, rows_for(names, QUICK, previous, **{metric: cells}), previous)
+    (error,) = resolved.errors
+    assert f"'{metric}'" in error and message in error
+    assert resolved.overrides == previous
+    expected = previous.get(metric, QUICK["js"])
+    assert resolved.thresholds[metric] == expected
+    assert resolved.thresholds["top_tokens_drift"] == (0.3, 0.5)  # the other rows still apply
+
+
+def test_a_bad_row_without_a_previous_override_falls_back_to_its_default():
+    rows = rows_for(metric_names(TEXT, TEXT), seq_length_kl={"monitored": True, "warn": 3, "alert": 1})
+    resolved = resolve_thresholds(QUICK, rows)
+    assert "seq_length_kl" not in resolved.thresholds and "not monitored" in resolved.errors[0]
+
+
+def test_overrides_round_trip_through_their_url_form():
+    overrides = {"token_freq_js": (0.15, 0.3), "seq_length_kl": (1.0, 2.0)}
+    text = format_overrides(overrides)
+    assert text == "seq_length_kl:1,2;token_freq_js:0.15,0.3"
+    assert parse_overrides(text) == (overrides, [])
+    assert parse_overrides("") == ({}, []) and parse_overrides(None) == ({}, [])
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [("nope:1,2", "unknown metric 'nope'"), ("channel_{c}_mean_js:0.1,0.2", "unknown metric"),
+     ("seq_length_kl:2,1", "warn <= alert"), ("seq_length_kl:1", "seq_length_kl:1"),
+     ("seq_length_kl", "'seq_length_kl'")],
+    ids=["unknown", "template", "warn-above-alert", "one-number", "no-numbers"],
+)
+def test_bad_url_overrides_are_left_out_and_described(text, message):
+    overrides, bad = parse_overrides(f"{text};brightness_js:0.3,0.4")
+    assert overrides == {"brightness_js": (0.3, 0.4)}
+    (error,) = bad
+    assert message in error
 
 
 # ------------------------------------------------------------------------- path confinement

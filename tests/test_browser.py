@@ -40,6 +40,7 @@ CHARTS_READY = f"""() => {{
     const running = document.querySelector('[data-testid="stStatusWidget"]');
     return plots.length >= {N_CHARTS} && !running;
 }}"""
+CHART_TITLES = "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)"
 #: JSON of every chart's data, to notice when the charts were redrawn with new numbers.
 CHARTS_STATE = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
     .map(gd => (gd.data || []).map(t => [t.x, t.y])))"""
@@ -126,6 +127,12 @@ def _pick(page, combobox: str, option_starts: str) -> None:
     page.get_by_role("option").filter(has_text=option_starts).first.click()
 
 
+def _upload(page, label: str, path: Path) -> None:
+    """Put ``path`` into the sidebar's file uploader whose label starts with ``label``."""
+    uploader = page.locator('[data-testid="stSidebar"] [data-testid="stFileUploader"]').filter(has_text=label)
+    uploader.locator('input[type="file"]').first.set_input_files(str(path), timeout=30_000)
+
+
 def _set_number(page, label: str, index: int, value: float) -> None:
     box = page.get_by_label(label).nth(index)
     box.fill(f"{value}")
@@ -173,15 +180,23 @@ def test_user_journey_in_a_real_browser(server, browser, capsys):
         timings[key] = time.perf_counter() - start
     assert "ref=" in page.url and "new=" in page.url
 
-    # 3. upload a drifted sample (and its predictions) through the real file inputs
+    # 3. upload a drifted sample, then its predictions, through the real file inputs (each found by
+    #    its label: an uploader holding a file renders more inputs, so positions are not stable)
     page.get_by_text("Upload a file", exact=True).click()
-    file_inputs = page.locator('[data-testid="stSidebar"] input[type="file"]')
-    file_inputs.first.wait_for(state="attached", timeout=30_000)
-    file_inputs.nth(0).set_input_files(str(DATA / "text_batch_drifted.jsonl"))
-    file_inputs.nth(1).set_input_files(str(DATA / "text_batch_drifted_predictions.csv"))
+    _upload(page, "Text data file", DATA / "text_batch_drifted.jsonl")
+    page.get_by_text("text_batch_drifted.jsonl (400 items)", exact=False).first.wait_for(timeout=60_000)
+    _wait_for_status(page, "Alert: drift detected")
+    _upload(page, "Predictions file", DATA / "text_batch_drifted_predictions.csv")
+    page.wait_for_function(f"() => ({CHART_TITLES})().includes('Predicted classes')", timeout=60_000)
     _wait_for_status(page, "Alert: drift detected")
     main_text = page.inner_text('[data-testid="stMain"]')
     assert "text_batch_drifted.jsonl" in main_text
+    assert "No model predictions" not in main_text
+    assert "Predicted classes (alert)" in main_text  # the "In words" line of prediction_js
+    classes = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')]
+        .filter(gd => gd.layout.title && gd.layout.title.text === 'Predicted classes')
+        .map(gd => gd.data.map(t => t.x))""")
+    assert classes == [[["0", "1", "2", "3"], ["0", "1", "2", "3"]]], classes  # reference and new, 4 classes
     assert "alert" in _banner(page).lower()
     _shot(page, "02-uploaded-batch-alert.png")
 
@@ -235,7 +250,7 @@ def test_user_journey_in_a_real_browser(server, browser, capsys):
     page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
     _wait_for_status(page, "Alert: drift detected")
     assert "vision-batch-drifted" in page.inner_text('[data-testid="stMain"]')
-    titles = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)")
+    titles = page.evaluate(CHART_TITLES)
     assert any(t.startswith("Channel means") for t in titles), titles
     _shot(page, "05-vision-link-alert.png")
 

@@ -1,7 +1,7 @@
 """Compare page: pick a reference run, bring new data, see whether (and how) it drifted.
 
 Session-state keys of this page start with ``cmp_``. The URL's query parameters mirror the view
-(``?ref=3&new=7&alpha=0.05&js=0.1,0.3``), so a link reproduces it.
+(``?ref=3&new=7&alpha=0.05&js=0.1,0.3&th=seq_length_kl:1,2``), so a link reproduces it.
 """
 
 from __future__ import annotations
@@ -10,12 +10,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, views
 from dashboard.figures import comparison_figures, history_figure, history_points
 from dashboard.report import build_report
 from dashboard.sources import PathRefused, allowed_roots, resolve_server_path
+from dashboard.thresholds import (
+    ROW_KEYS,
+    editor_rows,
+    format_overrides,
+    metric_names,
+    parse_overrides,
+    resolve_thresholds,
+)
 from drift_core import METRICS, TaskSpec
 from drift_core.io import ARRAY_SUFFIXES, IMAGE_SUFFIXES, PREDICTION_SUFFIXES, TEXT_SUFFIXES
 from drift_core.store import ExperimentDB, StoreError
@@ -76,6 +85,9 @@ def init_state(runs: list[dict[str, Any]]) -> None:
     st.session_state.cmp_alpha = float(alpha) if alpha in {str(a) for a in ALPHAS} else DEFAULT_ALPHA
     st.session_state.cmp_js_warn, st.session_state.cmp_js_alert = _pair(qp.get("js"), JS_DEFAULT)
     st.session_state.cmp_top_warn, st.session_state.cmp_top_alert = _pair(qp.get("top"), TOP_DEFAULT)
+    st.session_state.cmp_th_overrides, bad = parse_overrides(qp.get("th"))
+    if bad:
+        st.session_state.cmp_th_link_errors = bad
 
 
 def apply_pending() -> None:
@@ -84,22 +96,6 @@ def apply_pending() -> None:
     if pending is not None:
         st.session_state.cmp_source = SOURCES[0]
         st.session_state.cmp_new = pending
-
-
-def thresholds_for(ref: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[float, float]]:
-    """The sidebar's (warn, alert) pairs for every thresholded metric these profiles have."""
-    js = (st.session_state.cmp_js_warn, st.session_state.cmp_js_alert)
-    names: list[str] = []
-    if ref["modality"] == "text":
-        names += ["seq_length_js", "token_freq_js"]
-    else:
-        names += [f"channel_{c}_mean_js" for c in range(ref["n_channels"])] + ["brightness_js"]
-    if "prediction_hist" in ref and "prediction_hist" in new:
-        names.append("prediction_js")
-    out = {name: js for name in names}
-    if ref["modality"] == "text":
-        out["top_tokens_drift"] = (st.session_state.cmp_top_warn, st.session_state.cmp_top_alert)
-    return out
 
 
 def sync_query_params(ref_id: int, new_id: int | None, modality: str) -> None:
@@ -115,6 +111,8 @@ def sync_query_params(ref_id: int, new_id: int | None, modality: str) -> None:
     top = (st.session_state.cmp_top_warn, st.session_state.cmp_top_alert)
     if modality == "text" and top != TOP_DEFAULT:
         params["top"] = f"{top[0]:g},{top[1]:g}"
+    if overrides := st.session_state.get("cmp_th_overrides"):
+        params["th"] = format_overrides(overrides)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
 
@@ -195,7 +193,8 @@ def new_data_picker(runs: list[dict[str, Any]], ref_run: dict[str, Any]) -> dict
     return chosen
 
 
-def threshold_inputs(modality: str) -> None:
+def threshold_inputs(modality: str) -> Any:
+    """Alpha and the quick warn/alert pairs; returns the place for the per-metric table (drawn later)."""
     # widgets not drawn on the previous run lose their state (e.g. the text-only pair on a vision run)
     for key, value in (("cmp_js_warn", JS_DEFAULT[0]), ("cmp_js_alert", JS_DEFAULT[1]),
                        ("cmp_top_warn", TOP_DEFAULT[0]), ("cmp_top_alert", TOP_DEFAULT[1]),
@@ -215,6 +214,44 @@ def threshold_inputs(modality: str) -> None:
         warn, alert = st.columns(2)
         warn.number_input("Warn at", min_value=0.0, max_value=1.0, step=0.05, format="%.2f", key="cmp_top_warn")
         alert.number_input("Alert at", min_value=0.0, max_value=1.0, step=0.05, format="%.2f", key="cmp_top_alert")
+    return st.container()
+
+
+def per_metric_thresholds(where: Any, ref: dict[str, Any], new: dict[str, Any]) -> dict[str, tuple[float, float]]:
+    """The per-metric table under the quick pairs; returns the thresholds the comparison is judged by.
+
+    A bad row is reported and its metric keeps its previous thresholds (see ``resolve_thresholds``).
+    """
+    quick = {"js": (st.session_state.cmp_js_warn, st.session_state.cmp_js_alert),
+             "top": (st.session_state.cmp_top_warn, st.session_state.cmp_top_alert)}
+    previous = st.session_state.setdefault("cmp_th_overrides", {})
+    names = metric_names(ref, new)
+    rows = editor_rows(names, quick, previous, ref.get("n_channels", 3))
+    with where:
+        for message in st.session_state.pop("cmp_th_link_errors", []):
+            st.warning(f"Ignored a per-metric threshold from the link: {message}", icon=":material/link_off:")
+        with st.expander("Per-metric thresholds", icon=":material/tune:"):
+            st.caption("A row's values override the quick pairs above for that metric. Tick an "
+                       "informational metric (KL, distances) and give it warn / alert to make it count.")
+            # the metric names as index: a different set of metrics is a fresh table (no stale edits)
+            edited = st.data_editor(
+                pd.DataFrame(rows, index=names, columns=list(ROW_KEYS)).astype({"warn": float, "alert": float}),
+                key="cmp_th_editor", hide_index=True, num_rows="fixed", placeholder="—", disabled=["label", "metric"],
+                # the sidebar is narrow (the table scrolls sideways): what to edit first, the registry name last
+                column_order=["monitored", "label", "warn", "alert", "metric"],
+                column_config={
+                    "monitored": st.column_config.CheckboxColumn("On", width=46, help="Monitored: counts in the status"),
+                    "label": st.column_config.TextColumn("Metric", width=110),
+                    "warn": st.column_config.NumberColumn("Warn", width=56, min_value=0.0, step=0.01, format="%g"),
+                    "alert": st.column_config.NumberColumn("Alert", width=56, min_value=0.0, step=0.01, format="%g"),
+                    "metric": st.column_config.TextColumn("Name"),
+                },
+            )
+        resolved = resolve_thresholds(quick, edited.to_dict("records"), previous)
+        for message in resolved.errors:
+            st.error(f"Per-metric thresholds: {message}", icon=":material/error:")
+    st.session_state.cmp_th_overrides = resolved.overrides
+    return resolved.thresholds
 
 
 # ----------------------------------------------------------------------------------- new data
@@ -239,14 +276,16 @@ def load_new(chosen: dict[str, Any], db_path: str, ref_run: dict[str, Any]) -> t
         profile = data.profile_upload(
             upload.name, raw, spec, chosen["sample_size"], (pred.name, pred.getvalue()) if pred else None
         )
-        return upload.name, f"upload:{data.upload_digest(raw)}:{chosen['sample_size']}", profile
+        pred_key = data.upload_digest(pred.getvalue()) if pred else None
+        return upload.name, f"upload:{data.upload_digest(raw)}:{pred_key}:{chosen['sample_size']}", profile
     if not chosen["path"].strip():
         st.info("Enter the path of a data file on the server in the sidebar.", icon=":material/folder_open:")
         return None
     path = resolve_server_path(chosen["path"], chosen["roots"])
     pred_path = resolve_server_path(chosen["pred_path"], chosen["roots"]) if chosen["pred_path"].strip() else None
     profile = data.profile_server_file(path, spec, chosen["sample_size"], pred_path)
-    key = f"path:{path}:{path.stat().st_mtime_ns}:{pred_path}:{chosen['sample_size']}"
+    pred_stamp = pred_path.stat().st_mtime_ns if pred_path else None
+    key = f"path:{path}:{path.stat().st_mtime_ns}:{pred_path}:{pred_stamp}:{chosen['sample_size']}"
     return path.name, key, profile
 
 
@@ -294,7 +333,7 @@ apply_pending()
 with sidebar_top:
     ref_run = reference_picker(runs)
     chosen = new_data_picker(runs, ref_run)
-    threshold_inputs(ref_run["modality"])
+    per_metric_area = threshold_inputs(ref_run["modality"])
     save_area = st.container()
 if message := st.session_state.pop("cmp_saved_message", None):
     st.success(message, icon=":material/save:")
@@ -323,7 +362,7 @@ if new_profile["modality"] != ref_profile["modality"]:
     st.error(f"{new_name} holds {new_profile['modality']} data but the reference is {ref_profile['modality']}.")
     st.stop()
 
-thresholds = thresholds_for(ref_profile, new_profile)
+thresholds = per_metric_thresholds(per_metric_area, ref_profile, new_profile)
 try:
     result = data.compare(
         f"run:{db_path}:{ref_run['run_id']}", ref_profile, new_key, new_profile, thresholds,
@@ -376,7 +415,7 @@ with left:
     )
 with right:
     views.json_download(result, file_stem)
-link = "?" + urlencode(st.query_params.to_dict(), safe=",")
+link = "?" + urlencode(st.query_params.to_dict(), safe=",;:")
 st.caption(
     f"The address bar's link (`{link}`) reproduces this view."
     + ("" if new_id is not None else " Uploaded or server-path data is not part of a link: save it as a run to share it.")
