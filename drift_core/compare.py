@@ -172,7 +172,7 @@ def _plain_summary(r: dict[str, Any], unit: str) -> str:
         tail = (f" {noisy} score(s) crossed a threshold but are explained by sampling noise at these sizes."
                 if noisy else "")
         return f"No significant drift: {sizes}; every monitored score is within its threshold.{tail}"
-    parts = "; ".join(f"{m['label'].lower()}: {m['summary']} ({m['status']})" for m in flagged[:4])
+    parts = "; ".join(f"{m['label'][:1].lower()}{m['label'][1:]}: {m['summary']} ({m['status']})" for m in flagged[:4])
     more = f" and {len(flagged) - 4} more" if len(flagged) > 4 else ""
     return (f"The new data has drifted from the reference ({sizes}). "
             f"What changed: {parts}{more}. These shifts are larger than sampling noise (p < {r['alpha']:g}).")
