@@ -196,28 +196,29 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
             lengths = np.full(len(arr), arr.shape[1], dtype=np.int64)
             codes = _check_ids(arr.ravel(), lengths, sel.index)
         else:
-            col = _inputs.column(sel, spec.input_ids_key) if sel.kind not in ("arrow_array", "series") else sel.source
+            col = _values(sel, spec.input_ids_key)
             if _inputs._is_arrow(col):
                 codes, lengths = _ids_from_arrow(col, sel.index)
             else:
                 codes, lengths = _ids_from_lists(list(col), sel.index)
         counts, sq, cross = token_stats(codes, lengths)
-        values = np.flatnonzero(counts)
-        order = np.arange(len(values))
+        values = np.flatnonzero(counts)  # every id seen, ascending
+        stats = [x[values] for x in (counts, sq, cross)]
+        order: Any = slice(None)  # ids keep every token
     else:
-        col = _inputs.column(sel, spec.text_key) if sel.kind not in ("arrow_array", "series") else sel.source
-        docs = [words(t) for t in _texts(col, sel.index)]
+        docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        uniq, inverse = np.unique(np.array(list(chain.from_iterable(docs)), dtype=str), return_inverse=True)
-        counts, sq, cross = token_stats(inverse.astype(np.int64).ravel(), lengths)
-        values = uniq
-        order = _ranked(uniq, counts[: len(uniq)])[:MAX_KEPT_WORDS]
-        counts, sq, cross = counts[: len(uniq)], sq[: len(uniq)], cross[: len(uniq)]
-    if kind == "ids":
-        counts, sq, cross = counts[values], sq[values], cross[values]
-    kept = (values[order], counts[order], sq[order], cross[order])
-    rest = [int(a.sum() - b.sum()) for a, b in zip((counts, sq, cross), kept[1:], strict=True)]
+        values, inverse = np.unique(np.array(list(chain.from_iterable(docs)), dtype=str), return_inverse=True)
+        stats = [x[: len(values)] for x in token_stats(inverse.astype(np.int64).ravel(), lengths)]
+        order = _ranked(values, stats[0])[:MAX_KEPT_WORDS]  # words keep the most frequent
+    kept = (values[order], *(x[order] for x in stats))
+    rest = [int(a.sum() - b.sum()) for a, b in zip(stats, kept[1:], strict=True)]
     return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest)}
+
+
+def _values(sel: _inputs.Selection, key: str) -> Any:
+    """The selection's column ``key``, or the selection itself when it is a bare column."""
+    return sel.source if sel.kind in ("arrow_array", "series") else _inputs.column(sel, key)
 
 
 def _token_fields(n_tokens: int, kept: tuple[NDArray[Any], ...], rest: list[int]) -> dict[str, Any]:
