@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
+from drift_core import token_share_changes
 from drift_core.histograms import display_bins, pad_to
 from drift_core.metrics import channel_name
 
@@ -168,30 +169,20 @@ def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
     return fig
 
 
-def _token_shares(profile: Mapping[str, Any]) -> dict[Any, float]:
-    total = profile["n_tokens"]
-    if total <= 0:
-        return {}
-    return {t: c / total * 100 for t, c in zip(profile["token_values"], profile["token_counts"], strict=True)}
-
-
 def _token_text(token: Any) -> str:
     return f"#{token}" if isinstance(token, int) else str(token)
 
 
 def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int = 15) -> go.Figure:
-    """The ``k`` tokens (from both top-100 lists) whose share of all tokens changed the most.
+    """The ``k`` tokens (of the pooled top-100 that token_freq_js uses) whose share changed the most.
 
     Bars show the change in percentage points (new share - reference share); blue = more common in
-    the new data, grey = less common. Token ids are written ``#id``.
+    the new data, grey = less common. Token ids are written ``#id``. Numbers from
+    :func:`drift_core.token_share_changes`.
     """
-    ref_share, new_share = _token_shares(ref), _token_shares(new)
-    candidates = list(dict.fromkeys([*ref["top_tokens"], *new["top_tokens"]]))
-    deltas = [(t, new_share.get(t, 0.0) - ref_share.get(t, 0.0)) for t in candidates]
-    biggest = sorted(deltas, key=lambda td: (-abs(td[1]), str(td[0])))[:k]
-    biggest.sort(key=lambda td: td[1])
-    tokens = [_token_text(t) for t, _ in biggest]
-    values = [d for _, d in biggest]
+    biggest = sorted(token_share_changes(dict(ref), dict(new), k), key=lambda c: c["new_share"] - c["ref_share"])
+    tokens = [_token_text(c["token"]) for c in biggest]
+    values = [100 * (c["new_share"] - c["ref_share"]) for c in biggest]
     fig = _figure("Largest changes in token frequency", height=max(300, 80 + 22 * len(biggest)))
     fig.add_trace(
         go.Bar(
@@ -200,7 +191,7 @@ def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int 
             y=tokens,
             orientation="h",
             marker={"color": [NEW_COLOR if v > 0 else REF_COLOR for v in values]},
-            customdata=[[ref_share.get(t, 0.0), new_share.get(t, 0.0)] for t, _ in biggest],
+            customdata=[[100 * c["ref_share"], 100 * c["new_share"]] for c in biggest],
             hovertemplate=(
                 "%{y}: %{customdata[0]:.2f}% -> %{customdata[1]:.2f}% of tokens (%{x:+.2f} points)<extra></extra>"
             ),

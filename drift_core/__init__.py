@@ -12,6 +12,7 @@ from .schema import SCHEMA_VERSION, validate_profile
 from .spec import TaskSpec
 from .status import Status, classify
 from .store import ExperimentDB, StoreError
+from .text import token_share_changes
 from .tokenize import words
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "merge_profiles",
     "metric_info",
     "profile_file",
+    "token_share_changes",
     "validate_profile",
     "words",
 ]

@@ -20,7 +20,7 @@ from . import _inputs
 from ._evaluation import Evaluation, histogram_pair, metric_rng
 from .divergence import js_distance
 from .histograms import coarsen, count_lengths, equal_mass_groups, length_edges, n_coarse_bins
-from .schema import MAX_KEPT_WORDS, TOP_K
+from .schema import MAX_KEPT_WORDS, TOP_K, validate_profile
 from .significance import (
     N_BOOTSTRAP,
     chi2_homogeneity,
@@ -380,10 +380,11 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
     a = overdispersed_counts(pooled * t_ref, cell_ref, N_BOOTSTRAP, rng)
     b = overdispersed_counts(pooled * t_new, cell_new, N_BOOTSTRAP, rng)
     null = np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
-    if len(pooled_top):
-        sr, sn = cr / max(t_ref, 1), cn / max(t_new, 1)
-        j = int(np.argmax(np.abs(sn - sr)))
-        summary = f"largest change: {_show(pooled_top[j].item())} {sr[j]:.1%} -> {sn[j]:.1%} of tokens"
+    changes = _share_changes(tr, tn, pooled_top)
+    if changes:
+        top_change = changes[0]
+        summary = (f"largest change: {_show(top_change['token'])} {top_change['ref_share']:.1%} -> "
+                   f"{top_change['new_share']:.1%} of tokens")
     else:
         summary = "no tokens on either side"
     cell_d = (cell_ref / max(t_ref, 1) + cell_new / max(t_new, 1)) / (1 / max(t_ref, 1) + 1 / max(t_new, 1))
@@ -405,6 +406,34 @@ def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[l
                             ref["n_samples"], new["n_samples"]))
     detail = {"token_overlap": overlap, "tokens_only_new": only_new, "tokens_only_ref": only_ref}
     return evals, detail
+
+
+def _share_changes(tr: _TokenTable, tn: _TokenTable, tokens: NDArray[Any]) -> list[dict[str, Any]]:
+    """Each token's share of all tokens on both sides, largest absolute change first (ties by token)."""
+    sr = tr.counts(tokens) / max(tr.n_tokens, 1)
+    sn = tn.counts(tokens) / max(tn.n_tokens, 1)
+    order = np.lexsort((tokens.astype(str), -np.abs(sn - sr)))
+    return [{"token": tokens[i].item(), "ref_share": float(sr[i]), "new_share": float(sn[i])} for i in order]
+
+
+def token_share_changes(ref: dict[str, Any], new: dict[str, Any], k: int = 15) -> list[dict[str, Any]]:
+    """The ``k`` tokens, among the pooled top-100 that ``token_freq_js`` is computed on, whose share
+    of all tokens changed most: ``{"token", "ref_share", "new_share"}`` (fractions), largest first.
+
+    Examples
+    --------
+    >>> from drift_core import TaskSpec, compute_dataset_profile
+    >>> a = compute_dataset_profile([{"input_ids": [1, 2, 3, 3]}], TaskSpec("text"))
+    >>> b = compute_dataset_profile([{"input_ids": [2, 2, 2, 3]}], TaskSpec("text"))
+    >>> token_share_changes(a, b, k=1)
+    [{'token': 2, 'ref_share': 0.25, 'new_share': 0.75}]
+    """
+    validate_profile(ref, "reference profile")
+    validate_profile(new, "new profile")
+    if ref["modality"] != "text" or new["modality"] != "text" or ref["token_kind"] != new["token_kind"]:
+        raise ValueError("token share changes need two text profiles of the same token kind (ids or words)")
+    tr, tn = _TokenTable(ref), _TokenTable(new)
+    return _share_changes(tr, tn, _candidates(tr, tn)[:TOP_K])[:k]
 
 
 def _candidates(tr: _TokenTable, tn: _TokenTable) -> NDArray[Any]:
