@@ -1,15 +1,39 @@
-"""One metric's raw evaluation, before thresholds: what each modality's comparer returns."""
+"""One metric's raw evaluation, before thresholds, and the pair of profiles it is computed on.
+
+Every registered metric is a function ``(pair) -> Evaluation`` (or ``(pair, channel)``); metrics
+that share work (JS and KL of one histogram, the token tables) get it from :meth:`Pair.memo`,
+so each piece is computed once per comparison whatever the order metrics are asked in.
+"""
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from . import significance as sig
-from .divergence import js_distance, kl_bits
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class CellShift:
+    """A large, significant change in one cell (bin or class) of an item histogram."""
+
+    cell: str  # "class 7", "length 128", "values 0.00-0.02"
+    ref_share: float
+    new_share: float
+    p_value: float  # Bonferroni over the histogram's cells
+
+    def words(self) -> str:
+        """``class 7 0.1% -> 2.0% of items (20x)``."""
+        lo, hi = sorted((self.ref_share, self.new_share))
+        factor = f", {hi / lo:.0f}x" if lo > 0 and hi / lo >= 2 else ""
+        return f"{self.cell} {self.ref_share:.1%} -> {self.new_share:.1%} of items{factor}"
 
 
 @dataclass
@@ -21,22 +45,79 @@ class Evaluation:
     noise_floor: float
     n_ref: int
     n_new: int
+    #: given the metric's warn threshold, the large significant change in one cell, if any
+    cell_shift: Callable[[float], CellShift | None] | None = None
 
 
-def metric_rng(seed: int, name: str) -> np.random.Generator:
-    """A generator per (seed, metric): results do not depend on the order metrics are computed in."""
-    return np.random.default_rng([seed, zlib.crc32(name.encode())])
+class Pair:
+    """The two profiles of one comparison, the bootstrap seed, and memoised shared intermediates."""
+
+    def __init__(self, ref: dict[str, Any], new: dict[str, Any], seed: int) -> None:
+        self.ref, self.new, self.seed = ref, new, seed
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per comparison, under ``key``."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def rng(self, name: str) -> np.random.Generator:
+        """A generator per (seed, metric): results do not depend on the order metrics are computed in."""
+        return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
 
 
-def histogram_pair(
-    names: tuple[str, ...], ref: NDArray[np.int64], new: NDArray[np.int64], summary: str, seed: int
-) -> list[Evaluation]:
-    """JS (and KL, when a second name is given) evaluations of two item histograms on shared bins (chi-square p, bootstrap floors)."""
-    p = sig.chi2_homogeneity(ref, new)
-    n_ref, n_new = int(ref.sum()), int(new.sum())
-    out = []
-    for name, fn in zip(names, (js_distance, kl_bits), strict=False):
-        score = float(fn(ref, new))
-        null = sig.bootstrap_null(ref, new, fn, metric_rng(seed, name))
-        out.append(Evaluation(name, score, summary, p, sig.noise_floor(null), n_ref, n_new))
-    return out
+@dataclass
+class HistogramComparison:
+    """Two item histograms on shared (coarse) bins, the chi-square p-value, and the test cells."""
+
+    ref: NDArray[np.int64]
+    new: NDArray[np.int64]
+    p_value: float
+    cells: NDArray[np.int64]  # test cell of each bin
+    labels: Sequence[str]
+    ordered: bool
+
+    def cell_shift(self, warn: float) -> CellShift | None:
+        """The large, significant change in one test cell, judged against the warn threshold."""
+        k = int(self.cells.max()) + 1 if len(self.cells) else 1
+        rc = np.bincount(self.cells, weights=self.ref, minlength=k)
+        nc = np.bincount(self.cells, weights=self.new, minlength=k)
+        found = sig.cell_change(rc, nc, large=warn)
+        if found is None:
+            return None
+        cell, p = found
+        members = [self.labels[int(i)] for i in np.flatnonzero(self.cells == cell)]
+        return CellShift(_cell_label(members, self.ordered), float(rc[cell] / rc.sum()), float(nc[cell] / nc.sum()), p)
+
+    def evaluate(self, pair: Pair, name: str, fn: Callable[..., Any], summary: str) -> Evaluation:
+        """Score ``fn(ref, new)`` with its bootstrap noise floor; the cell shift rides on JS metrics."""
+        score = float(fn(self.ref, self.new))
+        null = sig.bootstrap_null(self.ref, self.new, fn, pair.rng(name))
+        n_ref, n_new = int(self.ref.sum()), int(self.new.sum())
+        return Evaluation(name, score, summary, self.p_value, sig.noise_floor(null), n_ref, n_new, self.cell_shift)
+
+
+def compare_histograms(ref: ArrayLike, new: ArrayLike, labels: Sequence[str], ordered: bool = True) -> HistogramComparison:
+    """Chi-square p-value on test cells with enough expected items (:func:`significance.chi2_cells`).
+
+    ``labels`` names each bin; ``ordered`` bins are merged with their neighbours for the test,
+    unordered ones (classes) in order of pooled count.
+    """
+    r, n = np.asarray(ref, dtype=np.int64), np.asarray(new, dtype=np.int64)
+    order = None if ordered else np.lexsort((np.arange(len(r)), -(r + n)))
+    cells = sig.chi2_cells(r, n, order)
+    k = int(cells.max()) + 1 if len(cells) else 1
+    p = sig.chi2_homogeneity(np.bincount(cells, weights=r, minlength=k), np.bincount(cells, weights=n, minlength=k))
+    return HistogramComparison(r, n, p, cells, labels, ordered)
+
+
+def _cell_label(members: list[str], ordered: bool) -> str:
+    if len(members) == 1:
+        return members[0]
+    if ordered:
+        first, last = members[0].split(" ", 1), members[-1].split(" ", 1)
+        lo, hi = first[-1].split("-")[0], last[-1].split("-")[-1]
+        return f"{first[0]} {lo}-{hi}" if len(first) == 2 else f"{members[0]}-{members[-1]}"
+    shown = ", ".join(members[:3])
+    return f"{shown} and {len(members) - 3} more" if len(members) > 3 else shown

@@ -3,20 +3,70 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
-from ._evaluation import Evaluation
-from .metrics import metric_info
-from .outputs import compare_outputs
+from ._evaluation import CellShift, Evaluation, Pair
+from .metrics import evaluate, expected_metrics, metric_info
 from .schema import validate_profile
 from .status import SEVERITY, Status, check_thresholds, classify, holm, worst
-from .text import compare_text
-from .vision import compare_vision
+from .text import token_overlap
 
 #: Fewest items per side for a metric to alert; below it, a significant shift is reported as "warn".
 MIN_ITEMS = 30
 DEFAULT_ALPHA = 0.01
 _UNIT_WORDS = {"text": "sequences", "vision": "images"}
+
+
+class CellShiftResult(TypedDict):
+    """A large, significant change in one bin or class (see :func:`significance.cell_change`)."""
+
+    cell: str
+    ref_share: float
+    new_share: float
+    p_adjusted: float
+
+
+class MetricResult(TypedDict):
+    """One metric of a comparison: the single source of every per-metric number."""
+
+    score: float
+    label: str
+    unit: str
+    group: str
+    thresholded: bool
+    threshold: list[float] | None  # [warn, alert] it was judged by
+    status: Status | None  # None for an informational (unthresholded) metric
+    threshold_status: Status | None  # the threshold-only rule, for comparison
+    p_value: float
+    p_adjusted: float | None  # Holm over the comparison's thresholded metrics
+    noise_floor: float
+    n_ref: int
+    n_new: int
+    summary: str
+    cell_shift: CellShiftResult | None  # set when a concentrated change raised the status
+
+
+class ComparisonResult(TypedDict):
+    """What :func:`compare_profiles` returns. ``metrics`` holds every number once;
+    ``drift_scores``, ``metric_status`` and ``thresholds`` are flat views of it."""
+
+    modality: str
+    status: Status
+    threshold_status: Status
+    max_drift: float
+    drift_scores: dict[str, float]
+    metric_status: dict[str, Status]
+    thresholds: dict[str, list[float]]
+    alpha: float
+    seed: int
+    n_ref: int
+    n_new: int
+    metrics: dict[str, MetricResult]
+    warnings: list[str]
+    summary: str
+    token_overlap: NotRequired[float]
+    tokens_only_new: NotRequired[list[Any]]
+    tokens_only_ref: NotRequired[list[Any]]
 
 
 def compare_profiles(
@@ -75,12 +125,9 @@ def compare_profiles(
     for name in user:
         metric_info(name, n_channels)  # unknown names raise
 
-    detail: dict[str, Any] = {}
-    if ref["modality"] == "text":
-        evals, detail = compare_text(ref, new, seed)
-    else:
-        evals = compare_vision(ref, new, seed)
-    evals += compare_outputs(ref, new, seed)
+    pair = Pair(ref, new, seed)
+    evals = [evaluate(name, pair) for name in expected_metrics(ref, new)]
+    detail: dict[str, Any] = token_overlap(pair) if ref["modality"] == "text" else {}
 
     warnings: list[str] = []
     if ("prediction_hist" in ref) != ("prediction_hist" in new):
@@ -97,28 +144,43 @@ def compare_profiles(
             th[e.name] = user[e.name]
         elif default is not None:
             th[e.name] = default
+    # one Holm family: each thresholded metric's test, and the cell-shift test of each JS metric
     judged = [e for e in evals if e.name in th]
-    adjusted = dict(zip((e.name for e in judged), holm([e.p_value for e in judged]), strict=True))
+    shifts: dict[str, CellShift] = {}
+    for e in judged:
+        found = e.cell_shift(th[e.name][0]) if e.cell_shift and metric_info(e.name, n_channels).family == "js" else None
+        if found is not None:
+            shifts[e.name] = found
+    family = holm([e.p_value for e in judged] + [c.p_value for c in shifts.values()])
+    adjusted = dict(zip((e.name for e in judged), family, strict=False))
+    shift_adjusted = dict(zip(shifts, family[len(judged):], strict=True))
     n_ref, n_new = ref["n_samples"], new["n_samples"]
     small = min(n_ref, n_new) < MIN_ITEMS
     unit = _UNIT_WORDS[ref["modality"]]
 
-    metrics: dict[str, dict[str, Any]] = {}
+    metrics: dict[str, MetricResult] = {}
     for e in evals:
         info = metric_info(e.name, n_channels)
-        entry: dict[str, Any] = {
+        entry: MetricResult = {
             "score": e.score, "label": info.label, "unit": info.unit, "group": info.group,
             "thresholded": e.name in th, "threshold": list(th[e.name]) if e.name in th else None,
             "status": None, "threshold_status": None, "p_value": e.p_value,
             "p_adjusted": adjusted.get(e.name), "noise_floor": e.noise_floor,
-            "n_ref": e.n_ref, "n_new": e.n_new, "summary": e.summary,
+            "n_ref": e.n_ref, "n_new": e.n_new, "summary": e.summary, "cell_shift": None,
         }
         if e.name in th:
             entry["threshold_status"], entry["status"] = _judge(e, th[e.name], adjusted[e.name], alpha, small,
                                                                   unit, warnings)
+            shift = shifts.get(e.name)
+            if shift is not None and shift_adjusted[e.name] < alpha:
+                entry["cell_shift"] = {"cell": shift.cell, "ref_share": shift.ref_share,
+                                       "new_share": shift.new_share, "p_adjusted": shift_adjusted[e.name]}
+                if entry["status"] == "ok":
+                    entry["status"] = "warn"
+                    entry["summary"] = f"{shift.words()}; {e.summary}"
         metrics[e.name] = entry
 
-    statuses = {n: m["status"] for n, m in metrics.items() if m["thresholded"]}
+    statuses = {n: m["status"] for n, m in metrics.items() if m["status"] is not None}
     status = worst(list(statuses.values()))
     if small:
         warnings.insert(0, f"only {min(n_ref, n_new)} items on one side (minimum {MIN_ITEMS} to alert): "
@@ -126,7 +188,7 @@ def compare_profiles(
     result: dict[str, Any] = {
         "modality": ref["modality"],
         "status": status,
-        "threshold_status": worst([m["threshold_status"] for m in metrics.values() if m["thresholded"]]),
+        "threshold_status": worst([m["threshold_status"] or "ok" for m in metrics.values()]),
         "max_drift": max((metrics[n]["score"] for n in statuses), default=0.0),
         "drift_scores": {n: m["score"] for n, m in metrics.items()},
         "metric_status": statuses,

@@ -4,9 +4,21 @@ Why: binning each dataset on its own range (``np.histogram(x, bins=10)``) makes 
 lengths 120 +/- 10 and 200 +/- 10 look identical. Here the fine bins are fixed constants, so any
 two profiles (and any two chunks of one dataset) are comparable and mergeable by adding counts.
 
-At compare time the fine bins are coarsened to at most :data:`MAX_COARSE_BINS` bins holding about
-equal mass of the *reference*; the outermost coarse bins are open-ended (they absorb every fine
-bin below / above the reference's range), so no value of the new data is ever dropped.
+At compare time the fine bins are coarsened (:func:`shared_groups`) from *both* sides, each side
+weighted equally, so ``compare(a, b)`` and ``compare(b, a)`` use the same bins:
+
+1. about :data:`MAX_COARSE_BINS` bins of equal mass of the equally weighted pooled histogram;
+2. a fine bin holding a point mass (>= 1 / n_bins of that mass, e.g. sequences padded to 128
+   tokens, constant images) is a bin of its own: never merged with its neighbours;
+3. a run of fine bins where one side has mass and the other none is cut off when it holds at
+   least :func:`one_sided_run_minimum` items (a new mode, a stretched tail), and when the two
+   sides share no fine bin at all every change of side is a cut: disjoint data gives JS = 1.
+
+Why not the reference's own equal-mass bins: a reference that sits on one value then gets one
+bin (every JS 0, whatever the new data does), mass beyond the reference's range lands in its
+open-ended outer bins unseen, and the score depends on which side is called the reference.
+Rule 3 needs a run long enough that sampling noise cannot produce it (a run of r items all
+from one side has chance about 2**-r under no drift); shorter runs are merged as usual.
 
 Fine bins:
 
@@ -27,6 +39,10 @@ from numpy.typing import ArrayLike, NDArray
 MAX_COARSE_BINS = 10
 #: Fewest expected items per coarse bin; the number of coarse bins drops for small samples.
 MIN_ITEMS_PER_COARSE_BIN = 5
+#: A run of fine bins where only one side has mass is a bin of its own from this many items (and
+#: this share of its side) on: see :func:`one_sided_run_minimum`.
+ONE_SIDED_RUN_ITEMS = 20
+ONE_SIDED_RUN_SHARE = 0.02
 UNIT_FINE_BINS = 500
 BRIGHTNESS_EDGES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -95,13 +111,47 @@ def n_coarse_bins(n_ref: int, n_new: int) -> int:
     return int(min(MAX_COARSE_BINS, max(2, min(n_ref, n_new) // MIN_ITEMS_PER_COARSE_BIN)))
 
 
-def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
-    """Map each fine bin to a coarse bin holding about ``1/n_bins`` of the reference's mass.
+def equal_mass_groups(counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
+    """Map each fine bin to a coarse bin holding about ``1/n_bins`` of the mass of ``counts``.
 
-    Cuts fall on the fine-bin boundary where the reference's cumulative share is nearest to
-    ``j / n_bins``; ties (one fine bin holding a lot of mass) give fewer, wider coarse bins.
-    Fine bins below the reference's first occupied bin join the first coarse bin, those above its
-    last join the last one (open-ended overflow bins).
+    Cuts fall on the fine-bin boundary where the cumulative share is nearest to ``j / n_bins``;
+    ties (one fine bin holding a lot of mass) give fewer, wider coarse bins. Fine bins outside the
+    occupied range join the outer bins (open-ended).
+
+    Examples
+    --------
+    >>> equal_mass_groups([0, 1, 1, 1, 1, 0], 2).tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    groups = np.zeros(len(c), dtype=np.int64)
+    if c.sum() <= 0:
+        return groups
+    groups[_equal_mass_cuts(c, n_bins) + 1] = 1
+    return np.cumsum(groups)
+
+
+def _equal_mass_cuts(c: NDArray[np.float64], n_bins: int) -> NDArray[np.int64]:
+    """Fine-bin indices after which an equal-mass cut falls (inside the occupied range)."""
+    cum = np.cumsum(c) / c.sum()
+    targets = np.arange(1, n_bins) / n_bins
+    hit = np.searchsorted(cum, targets - 1e-12, side="left")  # first fine bin reaching the target
+    before = np.maximum(hit - 1, 0)
+    nearer = np.where(np.abs(cum[before] - targets) < np.abs(cum[hit] - targets), before, hit)
+    cut_after = np.unique(nearer)
+    occupied = np.flatnonzero(c)
+    return cut_after[(cut_after >= occupied[0]) & (cut_after < occupied[-1])]
+
+
+def one_sided_run_minimum(n_side: int) -> int:
+    """Items a one-sided run must hold (on its side) to become a bin of its own: max(20, 2% of the side)."""
+    return max(ONE_SIDED_RUN_ITEMS, int(np.ceil(ONE_SIDED_RUN_SHARE * n_side)))
+
+
+def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
+    """Map each fine bin to a coarse bin chosen from both sides (see the module docstring).
+
+    Symmetric: swapping ``ref_counts`` and ``new_counts`` gives the same groups.
 
     Returns
     -------
@@ -109,25 +159,73 @@ def equal_mass_groups(ref_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
 
     Examples
     --------
-    >>> equal_mass_groups([0, 1, 1, 1, 1, 0], 2).tolist()
-    [0, 0, 0, 1, 1, 1]
+    A point mass (padded sequences) against spread values: the point mass is its own bin.
+
+    >>> ref = np.zeros(10, int); ref[8] = 100
+    >>> new = np.array([0, 10, 10, 10, 10, 10, 10, 10, 10, 10])
+    >>> shared_groups(ref, new, 4).tolist()
+    [0, 0, 0, 0, 0, 0, 1, 1, 2, 3]
+    >>> shared_groups(new, ref, 4).tolist()
+    [0, 0, 0, 0, 0, 0, 1, 1, 2, 3]
+
+    Disjoint values: every change of side is a cut.
+
+    >>> shared_groups([5, 0, 5, 0], [0, 5, 0, 5], 2).tolist()
+    [0, 1, 2, 3]
     """
-    c = np.asarray(ref_counts, dtype=np.float64)
-    total = c.sum()
-    if total <= 0:
-        return np.zeros(len(c), dtype=np.int64)
-    cum = np.cumsum(c) / total
-    targets = np.arange(1, n_bins) / n_bins
-    # fine bin index after which a cut is placed
-    hit = np.searchsorted(cum, targets - 1e-12, side="left")  # first fine bin reaching the target
-    before = np.maximum(hit - 1, 0)
-    nearer = np.where(np.abs(cum[before] - targets) < np.abs(cum[hit] - targets), before, hit)
-    cut_after = np.unique(nearer)
-    occupied = np.flatnonzero(c)
-    cut_after = cut_after[(cut_after >= occupied[0]) & (cut_after < occupied[-1])]
-    groups = np.zeros(len(c), dtype=np.int64)
-    groups[cut_after + 1] = 1
-    return np.cumsum(groups)
+    r = np.asarray(ref_counts, dtype=np.float64)
+    n = np.asarray(new_counts, dtype=np.float64)
+    tr, tn = r.sum(), n.sum()
+    if tr <= 0 or tn <= 0:
+        return equal_mass_groups(r + n, n_bins)
+    w = (r / tr + n / tn) / 2
+    occupied = np.flatnonzero(w > 0)
+    cut = np.zeros(len(w), dtype=bool)  # cut[i]: a coarse bin ends after fine bin i
+    cut[_equal_mass_cuts(w, n_bins)] = True
+    heavy = np.flatnonzero(w >= 1.0 / n_bins)  # point masses: cut on both sides
+    cut[heavy] = True
+    cut[_previous_occupied(occupied, heavy)] = True
+    side = (r[occupied] > 0).astype(np.int8) + 2 * (n[occupied] > 0)  # 1 ref only, 2 new only, 3 both
+    starts = np.flatnonzero(np.r_[True, side[1:] != side[:-1]])
+    ends = np.r_[starts[1:], len(side)] - 1
+    if not (side == 3).any():
+        long_run = np.ones(len(starts), dtype=bool)  # disjoint supports: every change of side
+    else:
+        held = np.add.reduceat(np.where(side == 1, r[occupied], n[occupied]), starts)
+        need = np.where(side[starts] == 1, one_sided_run_minimum(int(tr)), one_sided_run_minimum(int(tn)))
+        long_run = (side[starts] != 3) & (held >= need)
+    cut[occupied[ends[long_run]]] = True
+    first = starts[long_run]
+    cut[occupied[first[first > 0] - 1]] = True
+    cut[occupied[-1]:] = False  # the last bin is open-ended
+    cut[: occupied[0]] = False  # empty fine bins below the data join the first bin
+    groups = np.zeros(len(w), dtype=np.int64)
+    groups[1:] = np.cumsum(cut[:-1])
+    return groups
+
+
+def _previous_occupied(occupied: NDArray[np.int64], idx: NDArray[np.int64]) -> NDArray[np.int64]:
+    """For each fine bin in ``idx``, the occupied fine bin just before it (dropped when none)."""
+    pos = np.searchsorted(occupied, idx) - 1
+    return occupied[pos[pos >= 0]]
+
+
+def group_spans(groups: NDArray[np.int64], occupied: ArrayLike) -> list[tuple[int, int]]:
+    """For each coarse bin, its first and last fine bin holding data (``occupied``), for labels.
+
+    Examples
+    --------
+    >>> group_spans(np.array([0, 0, 1, 1]), [False, True, True, False])
+    [(1, 1), (2, 2)]
+    """
+    occ = np.asarray(occupied, dtype=bool)
+    spans = []
+    for g in range(int(groups[-1]) + 1):
+        idx = np.flatnonzero((groups == g) & occ)
+        if len(idx) == 0:
+            idx = np.flatnonzero(groups == g)
+        spans.append((int(idx[0]), int(idx[-1])))
+    return spans
 
 
 def coarsen(counts: ArrayLike, groups: NDArray[np.int64]) -> NDArray[np.int64]:

@@ -1,61 +1,130 @@
-"""The metric registry: the single source of truth for every drift score's name, label, unit,
-modality group, default thresholds and meaning. It drives :func:`compare_profiles`, the
-dashboard's labels, the CLI table and the README table (``tests/test_docs.py``)."""
+"""The metric registry: the one place that lists Driftboard's drift scores.
+
+Each :class:`MetricInfo` binds a score's name, label, family (and so its unit), modality group,
+default thresholds, properties and plain-words description to the function that computes it.
+:func:`compare_profiles` computes exactly :func:`expected_metrics`; the dashboard's labels and
+threshold editor, the CLI table and the README table (``tests/test_docs.py``) all read this
+registry. Adding a metric = one entry here + its function + a README row.
+
+A per-channel metric is registered once as a template (``channel_{c}_mean_js``) and expands to
+one concrete name per image channel.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from . import outputs, text, vision
+from ._evaluation import Evaluation, Pair
+from .vision import channel_name
+
+Family = Literal["js", "kl", "distance", "turnover"]
+Group = Literal["text", "vision", "outputs"]
+
+#: The unit each family's scores are in (shown next to every score).
+FAMILY_UNITS: dict[str, str] = {
+    "js": "JS distance",
+    "kl": "bits",
+    "distance": "[0, 1] units",
+    "turnover": "fraction",
+}
+_JS = (0.1, 0.2)
 
 
 @dataclass(frozen=True)
 class MetricInfo:
     """One drift score. ``default_thresholds`` is ``(warn, alert)``, or ``None`` for a metric that
-    is informational unless the user gives it thresholds."""
+    is informational unless the user gives it thresholds. ``symmetric``: the score does not change
+    when reference and new data swap; ``bounded``: the score lies in [0, 1]."""
 
     name: str
     label: str
-    unit: str
-    group: str  # "text" | "vision" | "outputs"
+    family: Family
+    group: Group
     default_thresholds: tuple[float, float] | None
     description: str
+    symmetric: bool
+    bounded: bool
+    compute: Callable[..., Evaluation] = field(repr=False, compare=False)
+    per_channel: bool = False
+
+    @property
+    def unit(self) -> str:
+        return FAMILY_UNITS[self.family]
 
 
-_JS = (0.1, 0.2)
 METRICS: dict[str, MetricInfo] = {
     m.name: m
     for m in [
-        MetricInfo("seq_length_js", "Sequence length", "JS distance", "text", _JS,
-                   "JS distance between the sequence-length histograms (equal-mass bins of the reference)."),
-        MetricInfo("seq_length_kl", "Sequence length (KL)", "bits", "text", None,
-                   "KL(ref || new) between the sequence-length histograms, smoothed."),
-        MetricInfo("token_freq_js", "Token frequencies", "JS distance", "text", _JS,
-                   "JS distance between token shares over the 100 most frequent tokens of both sides pooled, plus one 'other' bucket."),
-        MetricInfo("top_tokens_drift", "Top-100 token turnover", "fraction", "text", (0.3, 0.5),
-                   "1 - token_overlap: share of the reference's top-100 tokens missing from the new top-100."),
-        MetricInfo("channel_{c}_mean_js", "Channel {c} mean", "JS distance", "vision", _JS,
-                   "JS distance between the histograms of per-image mean of channel c (0 = red)."),
-        MetricInfo("brightness_js", "Brightness", "JS distance", "vision", _JS,
-                   "JS distance between the histograms of per-image brightness (mean intensity, [0, 1])."),
-        MetricInfo("brightness_kl", "Brightness (KL)", "bits", "vision", None,
-                   "KL(ref || new) between the per-image brightness histograms, smoothed."),
-        MetricInfo("channel_mean_distance", "Channel-mean distance", "[0, 1] units", "vision", None,
-                   "Euclidean distance between the pixel-level channel-mean vectors."),
-        MetricInfo("prediction_js", "Predicted classes", "JS distance", "outputs", _JS,
-                   "JS distance between the predicted-class histograms."),
-        MetricInfo("prediction_kl", "Predicted classes (KL)", "bits", "outputs", None,
-                   "KL(ref || new) between the predicted-class histograms, smoothed."),
+        MetricInfo("seq_length_js", "Sequence length", "js", "text", _JS,
+                   "JS distance between the sequence-length histograms (shared bins of both sides).",
+                   True, True, text.length_js),
+        MetricInfo("seq_length_kl", "Sequence length (KL)", "kl", "text", None,
+                   "KL(ref || new) between the sequence-length histograms, smoothed.",
+                   False, False, text.length_kl),
+        MetricInfo("token_freq_js", "Token frequencies", "js", "text", _JS,
+                   "JS distance between token shares over the 100 most frequent tokens of both sides pooled, "
+                   "plus one 'other' bucket.", True, True, text.token_share_js),
+        MetricInfo("top_tokens_drift", "Top-100 token turnover", "turnover", "text", (0.3, 0.5),
+                   "Share of the top-100 tokens that are in one side's top 100 but not the other's "
+                   "(1 - token_overlap).", True, True, text.top_token_turnover),
+        MetricInfo("channel_{c}_mean_js", "Channel {c} mean", "js", "vision", _JS,
+                   "JS distance between the histograms of per-image mean of channel c (0 = red).",
+                   True, True, vision.channel_mean_js, per_channel=True),
+        MetricInfo("brightness_js", "Brightness", "js", "vision", _JS,
+                   "JS distance between the histograms of per-image brightness (mean intensity, [0, 1]).",
+                   True, True, vision.brightness_js),
+        MetricInfo("brightness_kl", "Brightness (KL)", "kl", "vision", None,
+                   "KL(ref || new) between the per-image brightness histograms, smoothed.",
+                   False, False, vision.brightness_kl),
+        MetricInfo("channel_mean_distance", "Channel-mean distance", "distance", "vision", None,
+                   "Euclidean distance between the pixel-level channel-mean vectors.",
+                   True, False, vision.channel_mean_distance),
+        MetricInfo("prediction_js", "Predicted classes", "js", "outputs", _JS,
+                   "JS distance between the predicted-class histograms.", True, True, outputs.prediction_js),
+        MetricInfo("prediction_kl", "Predicted classes (KL)", "kl", "outputs", None,
+                   "KL(ref || new) between the predicted-class histograms, smoothed.",
+                   False, False, outputs.prediction_kl),
     ]
 }
 
 _CHANNEL = re.compile(r"^channel_(\d+)_mean_js$")
-CHANNEL_NAMES = {1: ["gray"], 3: ["red", "green", "blue"], 4: ["red", "green", "blue", "alpha"]}
 
 
-def channel_name(c: int, n_channels: int) -> str:
-    """Plain name of channel ``c``: red/green/blue(/alpha) for RGB(A), gray for 1 channel."""
-    names = CHANNEL_NAMES.get(n_channels)
-    return names[c] if names else f"channel {c}"
+def _applies(info: MetricInfo, ref: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    if info.group == "outputs":
+        return "prediction_hist" in ref and "prediction_hist" in new
+    return ref.get("modality") == info.group
+
+
+def expected_metrics(ref: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The metric names :func:`compare_profiles` computes for these two profiles, in registry order.
+
+    Examples
+    --------
+    >>> expected_metrics({"modality": "vision", "n_channels": 1}, {"modality": "vision", "n_channels": 1})
+    ['channel_0_mean_js', 'brightness_js', 'brightness_kl', 'channel_mean_distance']
+    """
+    names: list[str] = []
+    for info in METRICS.values():
+        if not _applies(info, ref, new):
+            continue
+        if info.per_channel:
+            names += [info.name.format(c=c) for c in range(int(ref.get("n_channels", 3)))]
+        else:
+            names.append(info.name)
+    return names
+
+
+def evaluate(name: str, pair: Pair) -> Evaluation:
+    """Compute metric ``name`` (a concrete name, channel metrics expanded) on a pair of profiles."""
+    m = _CHANNEL.match(name)
+    if m:
+        return METRICS["channel_{c}_mean_js"].compute(pair, int(m.group(1)))
+    return METRICS[name].compute(pair)
 
 
 def metric_info(name: str, n_channels: int = 3) -> MetricInfo:
@@ -75,7 +144,8 @@ def metric_info(name: str, n_channels: int = 3) -> MetricInfo:
         c = int(m.group(1))
         t = METRICS["channel_{c}_mean_js"]
         label = f"{channel_name(c, n_channels).capitalize()} channel mean" if c < max(n_channels, 1) else f"Channel {c} mean"
-        return MetricInfo(name, label, t.unit, t.group, t.default_thresholds, t.description.replace("channel c", f"channel {c}"))
+        return MetricInfo(name, label, t.family, t.group, t.default_thresholds,
+                          t.description.replace("channel c", f"channel {c}"), t.symmetric, t.bounded, t.compute)
     if name in METRICS and "{" not in name:
         return METRICS[name]
     raise ValueError(f"unknown metric {name!r}; known: {', '.join(METRICS)}")

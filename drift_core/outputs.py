@@ -14,7 +14,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _inputs
-from ._evaluation import Evaluation, histogram_pair
+from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from .divergence import js_distance, kl_bits
 from .histograms import pad_to
 from .spec import TaskSpec
 
@@ -108,13 +109,28 @@ def merge_outputs(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     return {"prediction_hist": h.tolist(), "num_classes": k}
 
 
-def compare_outputs(ref: dict[str, Any], new: dict[str, Any], seed: int) -> list[Evaluation]:
-    """``prediction_js`` and ``prediction_kl`` when both profiles carry predictions."""
-    if "prediction_hist" not in ref or "prediction_hist" not in new:
-        return []
-    k = max(len(ref["prediction_hist"]), len(new["prediction_hist"]))
-    r, n = pad_to(ref["prediction_hist"], k), pad_to(new["prediction_hist"], k)
-    sr, sn = r / r.sum(), n / n.sum()
+def _predictions(pair: Pair) -> HistogramComparison:
+    """Predicted-class histograms padded to one length; rare classes merge for the test only."""
+    def build() -> HistogramComparison:
+        k = max(len(pair.ref["prediction_hist"]), len(pair.new["prediction_hist"]))
+        r, n = pad_to(pair.ref["prediction_hist"], k), pad_to(pair.new["prediction_hist"], k)
+        return compare_histograms(r, n, [f"class {c}" for c in range(k)], ordered=False)
+    return pair.memo("predictions", build)
+
+
+def _summary(h: HistogramComparison) -> str:
+    sr, sn = h.ref / h.ref.sum(), h.new / h.new.sum()
     c = int(np.argmax(np.abs(sn - sr)))
-    summary = f"class {c} share {sr[c]:.0%} -> {sn[c]:.0%}"
-    return histogram_pair(("prediction_js", "prediction_kl"), r, n, summary, seed)
+    return f"class {c} share {sr[c]:.0%} -> {sn[c]:.0%}"
+
+
+def prediction_js(pair: Pair) -> Evaluation:
+    """``prediction_js``: JS distance of the predicted-class histograms."""
+    h = _predictions(pair)
+    return h.evaluate(pair, "prediction_js", js_distance, _summary(h))
+
+
+def prediction_kl(pair: Pair) -> Evaluation:
+    """``prediction_kl``: KL(ref || new) of the predicted-class histograms, in bits."""
+    h = _predictions(pair)
+    return h.evaluate(pair, "prediction_kl", kl_bits, _summary(h))

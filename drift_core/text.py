@@ -17,9 +17,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _inputs
-from ._evaluation import Evaluation, histogram_pair, metric_rng
-from .divergence import js_distance
-from .histograms import coarsen, count_lengths, equal_mass_groups, length_edges, n_coarse_bins
+from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from .divergence import js_distance, kl_bits
+from .histograms import coarsen, count_lengths, group_spans, length_edges, n_coarse_bins, shared_groups
 from .schema import MAX_KEPT_WORDS, TOP_K, validate_profile
 from .significance import (
     N_BOOTSTRAP,
@@ -348,64 +348,124 @@ def _top_masks(draws: NDArray[Any], k: int) -> NDArray[np.bool_]:
     return mask & (draws > 0)
 
 
-def compare_text(ref: dict[str, Any], new: dict[str, Any], seed: int) -> tuple[list[Evaluation], dict[str, Any]]:
-    """Text metrics (sequence length, token shares, top-100 turnover) and the token-overlap detail."""
+def _check_kinds(ref: dict[str, Any], new: dict[str, Any]) -> None:
     if ref["token_kind"] != new["token_kind"]:
         raise ValueError(
             f"cannot compare a {ref['token_kind']!r} text profile with a {new['token_kind']!r} one "
             "(token ids vs words: profile both sides the same way)"
         )
-    evals: list[Evaluation] = []
-    # sequence length: shared fine bins -> equal-mass coarse bins of the reference
-    rh, nh = np.asarray(ref["seq_length_hist"]), np.asarray(new["seq_length_hist"])
-    groups = equal_mass_groups(rh, n_coarse_bins(ref["n_samples"], new["n_samples"]))
+
+
+def _length_label(edges: list[int], lo: int, hi: int) -> str:
+    first, last = edges[lo], (edges[hi + 1] - 1 if hi + 1 < len(edges) else None)
+    if last is None:
+        return f"length {first}+"
+    return f"length {first}" if first == last else f"length {first}-{last}"
+
+
+def _lengths(pair: Pair) -> HistogramComparison:
+    """Sequence lengths on coarse bins shared by both sides (built once per comparison)."""
+    def build() -> HistogramComparison:
+        _check_kinds(pair.ref, pair.new)
+        rh, nh = np.asarray(pair.ref["seq_length_hist"]), np.asarray(pair.new["seq_length_hist"])
+        groups = shared_groups(rh, nh, n_coarse_bins(pair.ref["n_samples"], pair.new["n_samples"]))
+        edges = pair.ref["seq_length_edges"]
+        labels = [_length_label(edges, lo, hi) for lo, hi in group_spans(groups, (rh + nh) > 0)]
+        return compare_histograms(coarsen(rh, groups), coarsen(nh, groups), labels)
+    return pair.memo("seq_length", build)
+
+
+def _length_summary(ref: dict[str, Any], new: dict[str, Any]) -> str:
     mr, mn = ref["seq_length_mean"], new["seq_length_mean"]
     fmt = ".0f" if max(mr, mn) >= 10 else ".1f"
     pct = f" ({(mn - mr) / mr:+.0%})" if mr > 0 else ""
-    summary = f"mean sequence length {mr:{fmt}} -> {mn:{fmt}} tokens{pct}"
-    evals += histogram_pair(("seq_length_js", "seq_length_kl"), coarsen(rh, groups), coarsen(nh, groups), summary, seed)
+    return f"mean sequence length {mr:{fmt}} -> {mn:{fmt}} tokens{pct}"
 
-    # token shares over the pooled top-100 plus "other"
-    t_ref, t_new = ref["n_tokens"], new["n_tokens"]
-    tr, tn = _TokenTable(ref), _TokenTable(new)
-    cand = _candidates(tr, tn)
-    pooled_top = cand[: min(TOP_K, len(cand))]
-    cr, cn = tr.counts(pooled_top), tn.counts(pooled_top)
-    br = np.append(cr, t_ref - cr.sum())
-    bn = np.append(cn, t_new - cn.sum())
-    cell_ref, cell_new = np.append(tr.deffs(pooled_top), tr.overall), np.append(tn.deffs(pooled_top), tn.overall)
-    score = float(js_distance(br, bn))
-    rng = metric_rng(seed, "token_freq_js")
-    pooled = (br + bn) / max(t_ref + t_new, 1)
-    a = overdispersed_counts(pooled * t_ref, cell_ref, N_BOOTSTRAP, rng)
-    b = overdispersed_counts(pooled * t_new, cell_new, N_BOOTSTRAP, rng)
-    null = np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
-    changes = _share_changes(tr, tn, pooled_top)
+
+def length_js(pair: Pair) -> Evaluation:
+    """``seq_length_js``: JS distance of the sequence-length histograms."""
+    return _lengths(pair).evaluate(pair, "seq_length_js", js_distance, _length_summary(pair.ref, pair.new))
+
+
+def length_kl(pair: Pair) -> Evaluation:
+    """``seq_length_kl``: KL(ref || new) of the sequence-length histograms, in bits."""
+    return _lengths(pair).evaluate(pair, "seq_length_kl", kl_bits, _length_summary(pair.ref, pair.new))
+
+
+class _TokenComparison:
+    """Token tables of both sides and the pooled top-100 buckets (built once per comparison)."""
+
+    def __init__(self, ref: dict[str, Any], new: dict[str, Any]) -> None:
+        _check_kinds(ref, new)
+        self.ref, self.new = ref, new
+        self.tr, self.tn = _TokenTable(ref), _TokenTable(new)
+        self.cand = _candidates(self.tr, self.tn)
+        self.pooled_top = self.cand[: min(TOP_K, len(self.cand))]
+        cr, cn = self.tr.counts(self.pooled_top), self.tn.counts(self.pooled_top)
+        self.br = np.append(cr, ref["n_tokens"] - cr.sum())
+        self.bn = np.append(cn, new["n_tokens"] - cn.sum())
+        self.deff_ref = np.append(self.tr.deffs(self.pooled_top), self.tr.overall)
+        self.deff_new = np.append(self.tn.deffs(self.pooled_top), self.tn.overall)
+        t_ref, t_new = max(ref["n_tokens"], 1), max(new["n_tokens"], 1)
+        cell_d = (self.deff_ref / t_ref + self.deff_new / t_new) / (1 / t_ref + 1 / t_new)
+        self.p_shares = chi2_homogeneity(self.br, self.bn, deff=cell_d)
+
+
+def _tokens(pair: Pair) -> _TokenComparison:
+    return pair.memo("tokens", lambda: _TokenComparison(pair.ref, pair.new))
+
+
+def token_share_js(pair: Pair) -> Evaluation:
+    """``token_freq_js``: JS distance of token shares over the pooled top-100 plus "other"."""
+    tc = _tokens(pair)
+    t_ref, t_new = pair.ref["n_tokens"], pair.new["n_tokens"]
+    score = float(js_distance(tc.br, tc.bn))
+    rng = pair.rng("token_freq_js")
+    pooled = (tc.br + tc.bn) / max(t_ref + t_new, 1)
+    # the smaller side is drawn first, so swapping the sides draws the same pairs
+    sides = [(t_ref, tc.deff_ref), (t_new, tc.deff_new)]
+    order = [0, 1] if t_ref <= t_new else [1, 0]
+    draws: list[Any] = [None, None]
+    for i in order:
+        draws[i] = overdispersed_counts(pooled * sides[i][0], sides[i][1], N_BOOTSTRAP, rng)
+    null = np.asarray(js_distance(draws[0], draws[1])) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
+    changes = _share_changes(tc.tr, tc.tn, tc.pooled_top)
     if changes:
         top_change = changes[0]
         summary = (f"largest change: {_show(top_change['token'])} {top_change['ref_share']:.1%} -> "
                    f"{top_change['new_share']:.1%} of tokens")
     else:
         summary = "no tokens on either side"
-    cell_d = (cell_ref / max(t_ref, 1) + cell_new / max(t_new, 1)) / (1 / max(t_ref, 1) + 1 / max(t_new, 1))
-    p_shares = chi2_homogeneity(br, bn, deff=cell_d)
-    evals.append(Evaluation("token_freq_js", score, summary, p_shares, noise_floor(null), ref["n_samples"], new["n_samples"]))
+    return Evaluation("token_freq_js", score, summary, tc.p_shares, noise_floor(null),
+                      pair.ref["n_samples"], pair.new["n_samples"])
 
-    # top-100 turnover. Its bootstrap draws tokens independently, but topic words rise and fall
-    # together, so the turnover's p-value is also never below the token-share test's: a turnover
-    # counts as real only when the token shares changed significantly too (max of two valid p's).
-    top_ref, top_new = ref["top_tokens"], new["top_tokens"]
+
+def top_token_turnover(pair: Pair) -> Evaluation:
+    """``top_tokens_drift``: share of the top-100 tokens not in the other side's top 100.
+
+    Its bootstrap draws tokens independently, but topic words rise and fall together, so the
+    turnover's p-value is also never below the token-share test's: a turnover counts as real only
+    when the token shares changed significantly too (max of two valid p's).
+    """
+    tc = _tokens(pair)
+    detail = token_overlap(pair)
+    drift = 1.0 - detail["token_overlap"]
+    null_top = _top_turnover_null(tc.tr, tc.tn, tc.cand, pair.rng("top_tokens_drift"))
+    return Evaluation("top_tokens_drift", drift,
+                      f"{len(detail['tokens_only_new'])} of the top-{len(pair.new['top_tokens'])} tokens are new",
+                      max(empirical_p(drift, null_top), tc.p_shares), noise_floor(null_top),
+                      pair.ref["n_samples"], pair.new["n_samples"])
+
+
+def token_overlap(pair: Pair) -> dict[str, Any]:
+    """``token_overlap`` (shared share of the larger top-100), ``tokens_only_new``, ``tokens_only_ref``."""
+    _check_kinds(pair.ref, pair.new)
+    top_ref, top_new = pair.ref["top_tokens"], pair.new["top_tokens"]
     shared = set(top_ref) & set(top_new)
-    overlap = len(shared) / len(top_ref) if top_ref else (1.0 if not top_new else 0.0)
-    drift = 1.0 - overlap
-    null_top = _top_turnover_null(tr, tn, cand, metric_rng(seed, "top_tokens_drift"))
-    only_new = [t for t in top_new if t not in shared]
-    only_ref = [t for t in top_ref if t not in shared]
-    evals.append(Evaluation("top_tokens_drift", drift, f"{len(only_new)} of the top-{len(top_new)} tokens are new",
-                            max(empirical_p(drift, null_top), p_shares), noise_floor(null_top),
-                            ref["n_samples"], new["n_samples"]))
-    detail = {"token_overlap": overlap, "tokens_only_new": only_new, "tokens_only_ref": only_ref}
-    return evals, detail
+    size = max(len(top_ref), len(top_new))
+    overlap = len(shared) / size if size else 1.0
+    return {"token_overlap": overlap, "tokens_only_new": [t for t in top_new if t not in shared],
+            "tokens_only_ref": [t for t in top_ref if t not in shared]}
 
 
 def _share_changes(tr: _TokenTable, tn: _TokenTable, tokens: NDArray[Any]) -> list[dict[str, Any]]:

@@ -20,17 +20,18 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _inputs
-from ._evaluation import Evaluation, histogram_pair, metric_rng
+from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from .divergence import js_distance, kl_bits
 from .histograms import (
     BRIGHTNESS_EDGES,
     UNIT_FINE_BINS,
     coarsen,
     count_edges,
     count_unit,
-    equal_mass_groups,
+    group_spans,
     n_coarse_bins,
+    shared_groups,
 )
-from .metrics import channel_name
 from .significance import distance_test
 from .spec import TaskSpec
 
@@ -232,35 +233,75 @@ def merge_vision(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def compare_vision(ref: dict[str, Any], new: dict[str, Any], seed: int) -> list[Evaluation]:
-    """Per-channel mean JS, brightness JS/KL and the channel-mean distance."""
+CHANNEL_NAMES = {1: ["gray"], 3: ["red", "green", "blue"], 4: ["red", "green", "blue", "alpha"]}
+
+
+def channel_name(c: int, n_channels: int) -> str:
+    """Plain name of channel ``c``: red/green/blue(/alpha) for RGB(A), gray for 1 channel."""
+    names = CHANNEL_NAMES.get(n_channels)
+    return names[c] if names and c < len(names) else f"channel {c}"
+
+
+def _check_channels(ref: dict[str, Any], new: dict[str, Any]) -> None:
     if ref["n_channels"] != new["n_channels"]:
         raise ValueError(
             f"cannot compare images with {ref['n_channels']} channels (reference) to {new['n_channels']} (new)"
         )
-    c_count = ref["n_channels"]
-    n_ref, n_new = ref["n_samples"], new["n_samples"]
-    k = n_coarse_bins(n_ref, n_new)
-    evals: list[Evaluation] = []
-    for c in range(c_count):
-        rh, nh = np.asarray(ref["channel_mean_hist"][c]), np.asarray(new["channel_mean_hist"][c])
-        g = equal_mass_groups(rh, k)
-        summary = f"{channel_name(c, c_count)} channel mean {ref['channel_means'][c]:.2f} -> {new['channel_means'][c]:.2f}"
-        evals += histogram_pair((f"channel_{c}_mean_js",), coarsen(rh, g), coarsen(nh, g), summary, seed)
-    rh, nh = np.asarray(ref["brightness_fine_hist"]), np.asarray(new["brightness_fine_hist"])
-    g = equal_mass_groups(rh, k)
-    summary = f"mean brightness {ref['brightness_mean']:.2f} -> {new['brightness_mean']:.2f}"
-    evals += histogram_pair(("brightness_js", "brightness_kl"), coarsen(rh, g), coarsen(nh, g), summary, seed)
 
+
+def _unit_histograms(pair: Pair, key: str, rh: NDArray[np.int64], nh: NDArray[np.int64]) -> HistogramComparison:
+    """Per-image values on [0, 1] (fine bins) on coarse bins shared by both sides, once per comparison."""
+    def build() -> HistogramComparison:
+        _check_channels(pair.ref, pair.new)
+        groups = shared_groups(rh, nh, n_coarse_bins(pair.ref["n_samples"], pair.new["n_samples"]))
+        width = 1.0 / len(rh)
+        labels = [f"values {lo * width:.3f}-{(hi + 1) * width:.3f}" for lo, hi in group_spans(groups, (rh + nh) > 0)]
+        return compare_histograms(coarsen(rh, groups), coarsen(nh, groups), labels)
+    return pair.memo(key, build)
+
+
+def channel_mean_js(pair: Pair, c: int) -> Evaluation:
+    """``channel_{c}_mean_js``: JS distance of the histograms of per-image means of channel c."""
+    ref, new = pair.ref, pair.new
+    _check_channels(ref, new)
+    hist = _unit_histograms(pair, f"channel_{c}", np.asarray(ref["channel_mean_hist"][c]),
+                            np.asarray(new["channel_mean_hist"][c]))
+    summary = f"{channel_name(c, ref['n_channels'])} channel mean {ref['channel_means'][c]:.2f} -> {new['channel_means'][c]:.2f}"
+    return hist.evaluate(pair, f"channel_{c}_mean_js", js_distance, summary)
+
+
+def _brightness(pair: Pair) -> HistogramComparison:
+    return _unit_histograms(pair, "brightness", np.asarray(pair.ref["brightness_fine_hist"]),
+                            np.asarray(pair.new["brightness_fine_hist"]))
+
+
+def _brightness_summary(pair: Pair) -> str:
+    return f"mean brightness {pair.ref['brightness_mean']:.2f} -> {pair.new['brightness_mean']:.2f}"
+
+
+def brightness_js(pair: Pair) -> Evaluation:
+    """``brightness_js``: JS distance of the per-image brightness histograms."""
+    return _brightness(pair).evaluate(pair, "brightness_js", js_distance, _brightness_summary(pair))
+
+
+def brightness_kl(pair: Pair) -> Evaluation:
+    """``brightness_kl``: KL(ref || new) of the per-image brightness histograms, in bits."""
+    return _brightness(pair).evaluate(pair, "brightness_kl", kl_bits, _brightness_summary(pair))
+
+
+def _image_var(p: dict[str, Any]) -> NDArray[np.float64]:
+    """Variance over images of each channel's per-image mean."""
+    m = np.asarray(p["image_mean_sums"]) / p["n_samples"]
+    return np.maximum(np.asarray(p["image_mean_sumsqs"]) / p["n_samples"] - m * m, 0.0)
+
+
+def channel_mean_distance(pair: Pair) -> Evaluation:
+    """``channel_mean_distance``: Euclidean distance of the pixel-level channel-mean vectors."""
+    ref, new = pair.ref, pair.new
+    _check_channels(ref, new)
     mr, mn = np.asarray(ref["channel_means"]), np.asarray(new["channel_means"])
     dist = float(np.sqrt(((mr - mn) ** 2).sum()))
-
-    def image_var(p: dict[str, Any]) -> NDArray[np.float64]:
-        m = np.asarray(p["image_mean_sums"]) / p["n_samples"]
-        return np.maximum(np.asarray(p["image_mean_sumsqs"]) / p["n_samples"] - m * m, 0.0)
-
-    p_val, floor = distance_test(mr, mn, image_var(ref), image_var(new), n_ref, n_new,
-                                 metric_rng(seed, "channel_mean_distance"))
-    evals.append(Evaluation("channel_mean_distance", dist,
-                            f"channel means moved by {dist:.3f} (Euclidean, [0, 1] scale)", p_val, floor, n_ref, n_new))
-    return evals
+    p_val, floor = distance_test(mr, mn, _image_var(ref), _image_var(new), ref["n_samples"], new["n_samples"],
+                                 pair.rng("channel_mean_distance"))
+    return Evaluation("channel_mean_distance", dist, f"channel means moved by {dist:.3f} (Euclidean, [0, 1] scale)",
+                      p_val, floor, ref["n_samples"], new["n_samples"])

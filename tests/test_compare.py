@@ -92,7 +92,8 @@ def test_kl_is_informational_unless_thresholded(text_ref):
 
 
 def test_raising_thresholds_lowers_the_status(text_ref):
-    shifted = text_profile(1000, 200, seed=2)
+    shifted = text_profile(1000, 125, seed=2)  # half an SD: alerts at the default thresholds
+    assert compare_profiles(text_ref, shifted)["metric_status"]["seq_length_js"] == "alert"
     loose = {"seq_length_js": (0.95, 0.99)}
     assert compare_profiles(text_ref, shifted, thresholds=loose)["metric_status"]["seq_length_js"] == "ok"
 
