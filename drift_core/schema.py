@@ -15,7 +15,7 @@ import numpy as np
 
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: A words profile keeps the counts of this many most frequent words, the rest go to "other".
 MAX_KEPT_WORDS = 20_000
 TOP_K = 100
@@ -40,6 +40,8 @@ class TextProfile(CommonProfile):
     seq_length_std: float
     seq_length_sum: int
     seq_length_sumsq: int
+    n_nonempty: int  # items with at least one token
+    seq_inv_length_sum: float  # sum of 1 / length over those items
     seq_length_edges: list[int]  # left edges of the fine bins; the last bin is open-ended
     seq_length_hist: list[int]
     n_tokens: int
@@ -49,9 +51,15 @@ class TextProfile(CommonProfile):
     # sums these give each token's design effect (tokens cluster within items)
     token_sq_counts: list[int]
     token_cross_counts: list[int]
+    # per token: sum over items of the token's share of the item (count / length), and of its
+    # square: the between-item variance of each token's share (heavy-tailed lengths)
+    token_share_sums: list[float]
+    token_share_sumsqs: list[float]
     token_other_count: int  # words not kept (always 0 for ids), and their summed statistics
     token_other_sq: int
     token_other_cross: int
+    token_other_share_sum: float
+    token_other_share_sumsq: float
     top_tokens: list[int] | list[str]  # <= 100, most frequent first, ties by token
     top_token_counts: list[int]
 
@@ -90,6 +98,8 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "seq_length_std": (int, float),
     "seq_length_sum": int,
     "seq_length_sumsq": int,
+    "n_nonempty": int,
+    "seq_inv_length_sum": (int, float),
     "seq_length_edges": list,
     "seq_length_hist": list,
     "n_tokens": int,
@@ -100,6 +110,10 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "token_cross_counts": list,
     "token_other_sq": int,
     "token_other_cross": int,
+    "token_share_sums": list,
+    "token_share_sumsqs": list,
+    "token_other_share_sum": (int, float),
+    "token_other_share_sumsq": (int, float),
     "top_tokens": list,
     "top_token_counts": list,
 }
@@ -150,13 +164,18 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
     >>> validate_profile({"schema_version": 9})
     Traceback (most recent call last):
     ...
-    ValueError: profile: schema_version 9 is not supported (this drift_core reads version 1); upgrade driftboard
+    ValueError: profile: schema_version 9 is not supported (this drift_core reads version 2); upgrade driftboard
     """
     if not isinstance(profile, dict):
         raise ValueError(f"{name}: a profile must be a dict, got {type(profile).__name__}")
     version = profile.get("schema_version")
     if version is None:
         raise ValueError(f"{name}: missing field 'schema_version'")
+    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < SCHEMA_VERSION:
+        raise ValueError(
+            f"{name}: schema_version {version} was written by an older Driftboard (this one reads version "
+            f"{SCHEMA_VERSION}, which adds the statistics the calibrated tests need); profile the data again"
+        )
     if not isinstance(version, int) or isinstance(version, bool) or version != SCHEMA_VERSION:
         raise ValueError(
             f"{name}: schema_version {version!r} is not supported (this drift_core reads version "
@@ -214,6 +233,12 @@ def _validate_text(p: dict[str, Any], n: int) -> None:
         raise ValueError("field 'seq_length_sum' must equal 'n_tokens'")
     for key in ("token_sq_counts", "token_cross_counts"):
         _counts(key, p[key], len(p["token_values"]))
+    for key in ("token_share_sums", "token_share_sumsqs"):
+        _floats(key, p[key], len(p["token_values"]))
+    for key in ("seq_inv_length_sum", "token_other_share_sum", "token_other_share_sumsq"):
+        _floats(key, [p[key]], 1)
+    if not 0 <= p["n_nonempty"] <= n:
+        raise ValueError(f"field 'n_nonempty' must lie in [0, n_samples], got {p['n_nonempty']}")
 
 
 def _validate_vision(p: dict[str, Any], n: int) -> None:

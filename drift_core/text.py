@@ -23,9 +23,10 @@ from .histograms import coarsen, count_lengths, group_spans, length_edges, n_coa
 from .schema import MAX_KEPT_WORDS, TOP_K, validate_profile
 from .significance import (
     N_BOOTSTRAP,
-    chi2_homogeneity,
     design_effects,
     empirical_p,
+    item_share_test,
+    model_design_effects,
     noise_floor,
     overdispersed_counts,
 )
@@ -143,16 +144,17 @@ def _token_kind(sel: _inputs.Selection, spec: TaskSpec) -> str:
 
 
 # ----------------------------------------------------------------------------- profiling
-def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[NDArray[np.int64], ...]:
-    """Per token code: count, sum over items of (item's count)^2, and of count * item length.
+def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[NDArray[Any], ...]:
+    """Per token code: count, sum over items of (item's count)^2, of count * item length, of the
+    token's share of the item (count / length), and of that share squared.
 
     Items are taken in chunks of about :data:`_CHUNK_TOKENS` tokens; in a chunk, each token is
     keyed by (item, token), the keys are sorted (numpy's vectorised sort), and each run of equal
-    keys is one item's count of one token. Three ``bincount``s over the runs then give the sums.
+    keys is one item's count of one token. ``bincount``s over the runs then give the sums.
     """
     v = int(codes.max()) + 1 if len(codes) else 1
     bits = max(1, v - 1).bit_length()
-    out = [np.zeros(v, np.int64) for _ in range(3)]
+    out: list[NDArray[Any]] = [np.zeros(v, np.int64) for _ in range(3)] + [np.zeros(v) for _ in range(2)]
     ends = np.cumsum(lengths)
     start = 0
     while start < len(lengths):
@@ -176,10 +178,14 @@ def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[N
             out[0] += np.bincount(tok, weights=run, minlength=v).astype(np.int64)
             repeated = run > 1  # a token seen once in an item adds 1 to both count and square
             out[1] += np.bincount(tok[repeated], weights=run[repeated] ** 2 - run[repeated], minlength=v).astype(np.int64)
-            out[2] += np.bincount(tok, weights=run * ln[key[first] >> kt(bits)], minlength=v).astype(np.int64)
+            item_len = ln[key[first] >> kt(bits)]
+            out[2] += np.bincount(tok, weights=run * item_len, minlength=v).astype(np.int64)
+            share = run / item_len
+            out[3] += np.bincount(tok, weights=share, minlength=v)
+            out[4] += np.bincount(tok, weights=share * share, minlength=v)
         start = stop
     out[1] += out[0]
-    return out[0], out[1], out[2]
+    return tuple(out)
 
 
 def _ranked(values: NDArray[Any], counts: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -201,9 +207,9 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
                 codes, lengths = _ids_from_arrow(col, sel.index)
             else:
                 codes, lengths = _ids_from_lists(list(col), sel.index)
-        counts, sq, cross = token_stats(codes, lengths)
-        values = np.flatnonzero(counts)  # every id seen, ascending
-        stats = [x[values] for x in (counts, sq, cross)]
+        all_stats = token_stats(codes, lengths)
+        values = np.flatnonzero(all_stats[0])  # every id seen, ascending
+        stats = [x[values] for x in all_stats]
         order: Any = slice(None)  # ids keep every token
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
@@ -212,7 +218,7 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         stats = [x[: len(values)] for x in token_stats(inverse.astype(np.int64).ravel(), lengths)]
         order = _ranked(values, stats[0])[:MAX_KEPT_WORDS]  # words keep the most frequent
     kept = (values[order], *(x[order] for x in stats))
-    rest = [int(a.sum() - b.sum()) for a, b in zip(stats, kept[1:], strict=True)]
+    rest = [a.sum() - b.sum() for a, b in zip(stats, kept[1:], strict=True)]
     return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest)}
 
 
@@ -221,18 +227,21 @@ def _values(sel: _inputs.Selection, key: str) -> Any:
     return sel.source if sel.kind in ("arrow_array", "series") else _inputs.column(sel, key)
 
 
-def _token_fields(n_tokens: int, kept: tuple[NDArray[Any], ...], rest: list[int]) -> dict[str, Any]:
-    values, counts, sq, cross = kept
+_STAT_KEYS = ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs")
+_OTHER_KEYS = ("token_other_count", "token_other_sq", "token_other_cross", "token_other_share_sum",
+               "token_other_share_sumsq")
+
+
+def _token_fields(n_tokens: int, kept: tuple[NDArray[Any], ...], rest: list[Any]) -> dict[str, Any]:
+    values, counts = kept[0], kept[1]
     top = _ranked(values, counts)[:TOP_K]
+    ints = 3  # counts, squared counts and cross sums are integers; the share sums are floats
     return {
         "n_tokens": n_tokens,
         "token_values": values.tolist(),
-        "token_counts": counts.astype(np.int64).tolist(),
-        "token_sq_counts": sq.astype(np.int64).tolist(),
-        "token_cross_counts": cross.astype(np.int64).tolist(),
-        "token_other_count": rest[0],
-        "token_other_sq": rest[1],
-        "token_other_cross": rest[2],
+        **{k: (x.astype(np.int64) if i < ints else x.astype(np.float64)).tolist()
+           for i, (k, x) in enumerate(zip(_STAT_KEYS, kept[1:], strict=True))},
+        **{k: (int(round(float(r))) if i < ints else float(r)) for i, (k, r) in enumerate(zip(_OTHER_KEYS, rest, strict=True))},
         "top_tokens": values[top].tolist(),
         "top_token_counts": counts[top].astype(np.int64).tolist(),
     }
@@ -241,9 +250,12 @@ def _token_fields(n_tokens: int, kept: tuple[NDArray[Any], ...], rest: list[int]
 def _length_fields(lengths: NDArray[np.int64]) -> dict[str, Any]:
     s = int(lengths.sum())
     s2 = int((lengths.astype(np.int64) ** 2).sum())
+    nonempty = lengths[lengths > 0]
     return {
         "seq_length_sum": s,
         "seq_length_sumsq": s2,
+        "n_nonempty": int(len(nonempty)),
+        "seq_inv_length_sum": float((1.0 / nonempty).sum()),
         **_length_moments(s, s2, len(lengths)),
         "seq_length_edges": length_edges(),
         "seq_length_hist": count_lengths(lengths).tolist(),
@@ -266,20 +278,19 @@ def merge_text(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     s2 = a["seq_length_sumsq"] + b["seq_length_sumsq"]
     vals = np.concatenate([_token_array(a["token_values"], a["token_kind"]), _token_array(b["token_values"], a["token_kind"])])
     uniq, inverse = np.unique(vals, return_inverse=True)
-    stats = [
-        np.bincount(inverse, weights=np.concatenate([a[k], b[k]]), minlength=len(uniq)).astype(np.int64)
-        for k in ("token_counts", "token_sq_counts", "token_cross_counts")
-    ]
-    rest = [a[k] + b[k] for k in ("token_other_count", "token_other_sq", "token_other_cross")]
+    stats = [np.bincount(inverse, weights=np.concatenate([a[k], b[k]]), minlength=len(uniq)) for k in _STAT_KEYS]
+    rest = [a[k] + b[k] for k in _OTHER_KEYS]
     order = np.arange(len(uniq)) if a["token_kind"] == "ids" else _ranked(uniq, stats[0])
     dropped = order[MAX_KEPT_WORDS:] if a["token_kind"] == "words" else order[:0]
-    rest = [r + int(x[dropped].sum()) for r, x in zip(rest, stats, strict=True)]
+    rest = [r + x[dropped].sum() for r, x in zip(rest, stats, strict=True)]
     order = order[: len(order) - len(dropped)]
     kept = (uniq[order], *(x[order] for x in stats))
     return {
         "token_kind": a["token_kind"],
         "seq_length_sum": s,
         "seq_length_sumsq": s2,
+        "n_nonempty": a["n_nonempty"] + b["n_nonempty"],
+        "seq_inv_length_sum": a["seq_inv_length_sum"] + b["seq_inv_length_sum"],
         **_length_moments(s, s2, n),
         "seq_length_edges": a["seq_length_edges"],
         "seq_length_hist": (np.array(a["seq_length_hist"]) + np.array(b["seq_length_hist"])).tolist(),
@@ -299,34 +310,45 @@ class _TokenTable:
         vals = _token_array(p["token_values"], p["token_kind"])
         order = np.argsort(vals, kind="stable")
         self.values = vals[order]
-        self.stats = np.asarray([p["token_counts"], p["token_sq_counts"], p["token_cross_counts"]],
-                                dtype=np.int64).reshape(3, -1)[:, order]
+        self.stats = np.asarray([p[k] for k in _STAT_KEYS], dtype=np.float64).reshape(len(_STAT_KEYS), -1)[:, order]
         self.n_tokens: int = p["n_tokens"]
         self.args = (p["seq_length_sumsq"], p["n_samples"], p["n_tokens"])
-        other = [[p["token_other_count"]], [p["token_other_sq"]], [p["token_other_cross"]]]
-        everything = np.hstack([self.stats, np.asarray(other, dtype=np.int64)])
+        self.model_args = (p["n_nonempty"], p["seq_inv_length_sum"], p["seq_length_sumsq"], p["n_tokens"])
+        self.n_docs: int = p["n_nonempty"]
+        other = np.asarray([[p[k]] for k in _OTHER_KEYS], dtype=np.float64)
+        everything = np.hstack([self.stats, other])
         self.overall = design_effects(everything[0], everything[1], everything[2], *self.args)[1]
 
-    def lookup(self, tokens: NDArray[Any]) -> NDArray[np.int64]:
-        """(3, len(tokens)) counts, squared-count sums and cross sums of ``tokens``; 0 where absent."""
+    def lookup(self, tokens: NDArray[Any]) -> NDArray[np.float64]:
+        """(5, len(tokens)) statistics of ``tokens`` (rows as in ``_STAT_KEYS``); 0 where absent."""
         if len(self.values) == 0 or len(tokens) == 0:
-            return np.zeros((3, len(tokens)), dtype=np.int64)
+            return np.zeros((len(_STAT_KEYS), len(tokens)))
         pos = np.clip(np.searchsorted(self.values, tokens), 0, len(self.values) - 1)
-        return np.where(self.values[pos] == tokens, self.stats[:, pos], 0)
+        return np.where(self.values[pos] == tokens, self.stats[:, pos], 0.0)
 
     def counts(self, tokens: NDArray[Any]) -> NDArray[np.int64]:
-        return self.lookup(tokens)[0]
+        return np.rint(self.lookup(tokens)[0]).astype(np.int64)
 
     def deffs(self, tokens: NDArray[Any]) -> NDArray[np.float64]:
-        """Design effect of each token's share, never below the profile's overall one."""
-        s1, s2, x = self.lookup(tokens)
-        return design_effects(s1, s2, x, *self.args, floor=self.overall)[0]
+        """Design effect of each token's share: the larger of the sandwich estimate (never below the
+        profile's overall one) and the between-item model of :func:`model_design_effects`."""
+        s1, s2, x, share, share2 = self.lookup(tokens)
+        sandwich = design_effects(s1, s2, x, *self.args, floor=self.overall)[0]
+        return np.maximum(sandwich, model_design_effects(s1, share, share2, *self.model_args))
 
-    def top(self, k: int) -> NDArray[Any]:
-        """The (about) ``k`` most frequent tokens, unordered."""
+    def top(self, k: int, by: int = 0) -> NDArray[Any]:
+        """The (about) ``k`` most frequent tokens (``by=3``: largest summed per-item share), unordered."""
         if len(self.values) <= k:
             return self.values
-        return self.values[np.argpartition(-self.stats[0], k - 1)[:k]]
+        return self.values[np.argpartition(-self.stats[by], k - 1)[:k]]
+
+    def share_moments(self, sums: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
+        """(mean per-item share, its variance over items (ddof 1), items) from rows of share sums and squares."""
+        n = self.n_docs
+        if n < 2:
+            return np.zeros(sums.shape[1]), np.zeros(sums.shape[1]), n
+        mean = sums[0] / n
+        return mean, np.maximum(sums[1] / n - mean * mean, 0.0) * n / (n - 1), n
 
 
 def _token_array(tokens: list[Any], kind: str) -> NDArray[Any]:
@@ -404,11 +426,24 @@ class _TokenComparison:
         cr, cn = self.tr.counts(self.pooled_top), self.tn.counts(self.pooled_top)
         self.br = np.append(cr, ref["n_tokens"] - cr.sum())
         self.bn = np.append(cn, new["n_tokens"] - cn.sum())
-        self.deff_ref = np.append(self.tr.deffs(self.pooled_top), self.tr.overall)
-        self.deff_new = np.append(self.tn.deffs(self.pooled_top), self.tn.overall)
-        t_ref, t_new = max(ref["n_tokens"], 1), max(new["n_tokens"], 1)
-        cell_d = (self.deff_ref / t_ref + self.deff_new / t_new) / (1 / t_ref + 1 / t_new)
-        self.p_shares = chi2_homogeneity(self.br, self.bn, deff=cell_d)
+        self.deff_ref = _with_other(self.tr.deffs(self.pooled_top), self.tr.overall)
+        self.deff_new = _with_other(self.tn.deffs(self.pooled_top), self.tn.overall)
+        self.p_shares = self._item_share_p()
+
+    def _item_share_p(self) -> float:
+        """Item-level test of the token shares, on the 100 tokens with the largest mean per-item
+        share pooled (chosen by items, so one long item cannot pull its own words in)."""
+        tr, tn = self.tr, self.tn
+        cand = np.unique(np.concatenate([tr.top(_TOP_CANDIDATES, by=3), tn.top(_TOP_CANDIDATES, by=3)]))
+        a, b = tr.lookup(cand), tn.lookup(cand)
+        chosen = np.lexsort((cand, -(a[3] + b[3])))[:TOP_K]
+        return item_share_test(*tr.share_moments(a[3:, chosen]), *tn.share_moments(b[3:, chosen]))
+
+
+def _with_other(deffs: NDArray[np.float64], overall: float) -> NDArray[np.float64]:
+    """Append the design effect of the "other" bucket: its per-item variance is not kept, so it takes
+    the typical (median) design effect of the listed tokens, never below the profile's overall one."""
+    return np.append(deffs, max(overall, float(np.median(deffs)) if len(deffs) else 1.0))
 
 
 def _tokens(pair: Pair) -> _TokenComparison:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from factories import TEXT, sequences, text_profile, vision_profile, words_profile
 
-from drift_core import METRICS, TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core import METRICS, SCHEMA_VERSION, TaskSpec, compare_profiles, compute_dataset_profile
 from drift_core.status import classify
 
 
@@ -130,9 +130,15 @@ def test_ids_and_words_profiles_cannot_be_compared(text_ref):
 
 
 def test_schema_version_mismatch_is_a_clear_error(text_ref):
-    newer = dict(text_ref, schema_version=2)
-    with pytest.raises(ValueError, match="new profile: schema_version 2 is not supported"):
+    newer = dict(text_ref, schema_version=SCHEMA_VERSION + 1)
+    with pytest.raises(ValueError, match=f"new profile: schema_version {SCHEMA_VERSION + 1} is not supported"):
         compare_profiles(text_ref, newer)
+
+
+def test_an_older_schema_asks_to_profile_again(text_ref):
+    older = dict(text_ref, schema_version=SCHEMA_VERSION - 1)
+    with pytest.raises(ValueError, match="older Driftboard .* profile the data again"):
+        compare_profiles(older, text_ref)
 
 
 def test_every_score_of_each_modality_is_registered(text_ref):

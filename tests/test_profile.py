@@ -24,7 +24,7 @@ def assert_same(a, b):
         if isinstance(a[k], float):
             assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-12), k
         elif k in ("channel_means", "channel_stds", "channel_pixel_sums", "channel_pixel_sumsqs",
-                   "image_mean_sums", "image_mean_sumsqs"):
+                   "image_mean_sums", "image_mean_sumsqs", "token_share_sums", "token_share_sumsqs"):
             assert np.allclose(a[k], b[k], rtol=1e-9, atol=1e-12), k
         elif k not in ("sample_size",):
             assert a[k] == b[k], k
@@ -97,7 +97,7 @@ def test_random_sample_mean_of_length_sorted_data_is_close_to_full_mean():
     "mutate, match",
     [
         (lambda p: p.pop("schema_version"), "missing field 'schema_version'"),
-        (lambda p: p.update(schema_version=2), "schema_version 2 is not supported"),
+        (lambda p: p.update(schema_version=SCHEMA_VERSION + 1), f"schema_version {SCHEMA_VERSION + 1} is not supported"),
         (lambda p: p.update(schema_version="1"), "schema_version '1' is not supported"),
         (lambda p: p.pop("seq_length_hist"), "missing field 'seq_length_hist'"),
         (lambda p: p.update(modality="audio"), "'modality' must be 'text' or 'vision'"),
@@ -115,7 +115,7 @@ def test_validate_profile_names_the_bad_field(mutate, match):
 
 
 def test_schema_version_is_an_int():
-    assert isinstance(ids_profile([[1]])["schema_version"], int) and SCHEMA_VERSION == 1
+    assert isinstance(ids_profile([[1]])["schema_version"], int) and SCHEMA_VERSION == 2  # 2: share sums for heavy tails
 
 
 def test_task_spec_round_trips_and_rejects_unknown_fields():
