@@ -1,94 +1,177 @@
-"""Calibration of the significance-aware status: false-alert and detection rates.
+"""Calibration of the significance-aware status: false alerts and detection, with Wilson 95% intervals.
 
-For each modality and n (items per side), profiles ``PAIRS_NULL`` no-drift pairs and
-``PAIRS_SHIFT`` pairs with a planted shift, and prints the share whose status is not "ok", for
-Driftboard's rule (threshold AND Holm-adjusted p < alpha) and for the threshold-only rule.
+Each row draws ``pairs`` (reference, new) pairs of profiles from the scenario's generators and
+counts the comparisons whose overall status is not "ok" (only the named metrics for the outputs
+rows, which ride on a one-token text dataset). No-drift rows draw both sides from one
+distribution, on data shaped like real pipelines: heavy-tailed lengths (log-normal sigma 1.5,
+Pareto alpha 1.2), sequences padded to 128 tokens, lopsided sizes (50 vs 5,000), 1,000 sparse
+Zipf-shaped classes. Shift rows plant a change and count detections.
 
-Planted shifts: text mean length +20%; text 30% of the top-100 tokens replaced; vision red
-channel mean +0.05; outputs class shares 40/60 -> 55/45.
-
-Run: ``.venv/bin/python benchmarks/calibration.py [--quick]``
+Run: ``.venv/bin/python benchmarks/calibration.py [--quick] [--json PATH]`` (the full run takes
+about 15 minutes on 2 cores).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from synthetic import image_batch, prediction_batch, text_batch
+from synthetic import grey_batch, image_batch, padded_batch, prediction_batch, text_batch, zipf_classes
 
 from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
 
-SIZES = (30, 100, 300, 1000, 10000)
-PAIRS_NULL, PAIRS_SHIFT = 500, 200
-
 TEXT, VISION = TaskSpec("text"), TaskSpec("vision")
 Maker = Callable[[int, np.random.Generator], dict[str, Any]]
+OUTPUTS = ("prediction_js", "prediction_kl")
 
 
-def text_profile(**kw: Any) -> Maker:
+def text(**kw: Any) -> Maker:
     return lambda n, rng: compute_dataset_profile(text_batch(n, rng, **kw), TEXT, sample_size=None)
 
 
-def vision_profile(**kw: Any) -> Maker:
-    return lambda n, rng: compute_dataset_profile(image_batch(n, rng, **kw), VISION, sample_size=None)
+def padded() -> Maker:
+    return lambda n, rng: compute_dataset_profile(padded_batch(n, rng), TEXT, sample_size=None)
 
 
-def outputs_profile(shares: tuple[float, ...]) -> Maker:
-    # outputs ride on a tiny text dataset; only prediction_* metrics are looked at
+def short_text() -> Maker:
+    """5-80 token sequences (what a batch looks like before padding)."""
     def make(n: int, rng: np.random.Generator) -> dict[str, Any]:
-        return compute_dataset_profile(np.zeros((n, 1), np.int64), TEXT, sample_size=None,
-                                       predictions=prediction_batch(n, rng, shares))
+        lengths = rng.integers(5, 81, n)
+        ids = [rng.integers(0, 5000, k).tolist() for k in lengths]
+        return compute_dataset_profile([{"input_ids": s} for s in ids], TEXT, sample_size=None)
     return make
 
 
-SCENARIOS: list[tuple[str, Maker, Maker, tuple[str, ...] | None]] = [
-    ("text: mean length +20%", text_profile(), text_profile(length_scale=1.2), None),
-    ("text: 30% of top-100 replaced", text_profile(), text_profile(replace_top=True), None),
-    ("vision: red mean +0.05", vision_profile(), vision_profile(red_shift=0.05), None),
-    ("outputs: 40/60 -> 55/45", outputs_profile((0.4, 0.6)), outputs_profile((0.55, 0.45)),
-     ("prediction_js", "prediction_kl")),
-]
+def vision(**kw: Any) -> Maker:
+    return lambda n, rng: compute_dataset_profile(image_batch(n, rng, **kw), VISION, sample_size=None)
 
 
-def rate(make_ref: Maker, make_new: Maker, n: int, pairs: int, only: tuple[str, ...] | None, seed: int) -> tuple[float, float]:
-    """(share not ok with significance, share not ok with thresholds only)."""
-    rng = np.random.default_rng(seed)
-    sig = thr = 0
-    for i in range(pairs):
-        r = compare_profiles(make_ref(n, rng), make_new(n, rng), seed=i)
-        if only:
-            sig += any(r["metrics"][m]["status"] not in (None, "ok") for m in only)
-            thr += any(r["metrics"][m]["threshold_status"] not in (None, "ok") for m in only)
-        else:
-            sig += r["status"] != "ok"
-            thr += r["threshold_status"] != "ok"
-    return sig / pairs, thr / pairs
+def grey(level: float, spread: float = 0.0) -> Maker:
+    return lambda n, rng: compute_dataset_profile(grey_batch(n, rng, level, spread), VISION, sample_size=None)
+
+
+def outputs(shares: tuple[float, ...] | None = None, zipf: int | None = None) -> Maker:
+    def make(n: int, rng: np.random.Generator) -> dict[str, Any]:
+        preds = zipf_classes(n, rng, zipf) if zipf else prediction_batch(n, rng, shares or (0.4, 0.6))
+        return compute_dataset_profile(np.zeros((n, 1), np.int64), TEXT, sample_size=None, predictions=preds,
+                                       )
+    return make
+
+
+def rare_class(share: float, k: int = 50) -> Maker:
+    """``k`` classes; class 1 has ``share`` of the items, the rest split the remainder evenly."""
+    p = np.full(k, (1 - share) / (k - 1))
+    p[1] = share
+    return outputs(tuple(p))
+
+
+@dataclass
+class Row:
+    kind: str  # "no drift" | "shift"
+    name: str
+    n_ref: int
+    n_new: int
+    make_ref: Maker
+    make_new: Maker
+    only: tuple[str, ...] | None = None
+    pairs: int = 500
+
+
+def rows(quick: bool) -> list[Row]:
+    null, shift = (100, 50) if quick else (500, 200)
+    out: list[Row] = []
+    for n in (30, 100, 300, 1000):
+        out.append(Row("no drift", "text, log-normal lengths (sigma 0.35)", n, n, text(), text(), pairs=null))
+        out.append(Row("no drift", "text, log-normal lengths (sigma 1.5)", n, n, text(lengths="lognormal1.5"),
+                       text(lengths="lognormal1.5"), pairs=null))
+        out.append(Row("no drift", "text, Pareto lengths (alpha 1.2)", n, n, text(lengths="pareto1.2"),
+                       text(lengths="pareto1.2"), pairs=null))
+        out.append(Row("no drift", "vision, 3x8x8 images", n, n, vision(), vision(), pairs=null))
+    for n in (100, 1000):
+        out.append(Row("no drift", "text, padded to 128 tokens", n, n, padded(), padded(), pairs=null))
+    out += [
+        Row("no drift", "text, lopsided sizes", 50, 5000, text(), text(), pairs=null),
+        Row("no drift", "vision, lopsided sizes", 50, 5000, vision(), vision(), pairs=null),
+        Row("no drift", "vision, lopsided sizes", 100, 10000, vision(), vision(), pairs=null),
+        Row("no drift", "vision, grey images (sd 0.02 across images)", 1000, 1000, grey(0.5, 0.02), grey(0.5, 0.02),
+            pairs=null),
+        Row("no drift", "outputs, 2 classes 40/60", 1000, 1000, outputs(), outputs(), OUTPUTS, null),
+        Row("no drift", "outputs, 2 classes 40/60", 10000, 10000, outputs(), outputs(), OUTPUTS, null),
+        Row("no drift", "outputs, 1,000 Zipf classes", 50000, 50, outputs(zipf=1000), outputs(zipf=1000), OUTPUTS, null),
+        Row("no drift", "outputs, 1,000 Zipf classes", 50, 50000, outputs(zipf=1000), outputs(zipf=1000), OUTPUTS, null),
+        Row("shift", "text: mean length +20%", 1000, 1000, text(), text(length_scale=1.2), pairs=shift),
+        Row("shift", "text: 30% of top-100 tokens replaced", 1000, 1000, text(), text(replace_top=True), pairs=shift),
+        Row("shift", "text: longest 10% of documents 10x longer", 1000, 1000, text(), text(lengths="tail10x"),
+            pairs=shift),
+        Row("shift", "text: padded-128 reference vs 5-80-token batch", 1000, 1000, padded(), short_text(), pairs=shift),
+        Row("shift", "text: 5-80-token reference vs padded-128 batch", 1000, 1000, short_text(), padded(), pairs=shift),
+        Row("shift", "vision: red mean +0.05", 1000, 1000, vision(), vision(red_shift=0.05), pairs=shift),
+        Row("shift", "vision: constant grey 0.5 reference vs 0.3 batch", 1000, 1000, grey(0.5), grey(0.3, 0.02),
+            pairs=shift),
+        Row("shift", "vision: 0.3 reference vs constant grey 0.5 batch", 1000, 1000, grey(0.3, 0.02), grey(0.5),
+            pairs=shift),
+        Row("shift", "vision: 5% of images pure black", 1000, 1000, vision(), vision(black_share=0.05), pairs=shift),
+        Row("shift", "vision: 5% of images pure black", 10000, 10000, vision(), vision(black_share=0.05),
+            pairs=max(50, shift // 4)),
+        Row("shift", "outputs: 40/60 -> 55/45", 1000, 1000, outputs(), outputs((0.55, 0.45)), OUTPUTS, shift),
+        Row("shift", "outputs: one class 0.1% -> 2% (of 50)", 10000, 10000, rare_class(0.001), rare_class(0.02),
+            OUTPUTS, max(50, shift // 4)),
+    ]
+    return out
+
+
+def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
+    """Wilson score 95% interval of a binomial proportion k / n."""
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def run(task: tuple[int, bool]) -> dict[str, Any]:
+    i, quick = task
+    row = rows(quick)[i]  # rebuilt in the worker: the generators are closures
+    rng = np.random.default_rng(1000 + i)
+    hits = 0
+    which: dict[str, int] = {}
+    t0 = time.perf_counter()
+    for k in range(row.pairs):
+        r = compare_profiles(row.make_ref(row.n_ref, rng), row.make_new(row.n_new, rng), seed=k)
+        flagged = [m for m, v in r["metrics"].items() if v["status"] not in (None, "ok")
+                   and (row.only is None or m in row.only)]
+        hits += bool(flagged)
+        for m in flagged:
+            which[m] = which.get(m, 0) + 1
+    lo, hi = wilson(hits, row.pairs)
+    return {"kind": row.kind, "name": row.name, "n_ref": row.n_ref, "n_new": row.n_new, "pairs": row.pairs,
+            "not_ok": hits, "rate": hits / row.pairs, "wilson_low": lo, "wilson_high": hi, "by_metric": which,
+            "seconds": time.perf_counter() - t0}
 
 
 def main() -> None:
     quick = "--quick" in sys.argv
-    sizes = (100, 1000) if quick else SIZES
-    null_pairs, shift_pairs = (100, 50) if quick else (PAIRS_NULL, PAIRS_SHIFT)
-    print(f"pairs: {null_pairs} no-drift, {shift_pairs} shifted per cell; status != ok counted")
-    print("| scenario | n | false alerts (driftboard) | false alerts (threshold only) | detection (driftboard) | detection (threshold only) |")
-    print("|---|---:|---:|---:|---:|---:|")
-    seen_null: dict[tuple[str, int], tuple[float, float]] = {}
-    for name, make_ref, make_new, only in SCENARIOS:
-        group = name.split(":")[0]
-        for n in sizes:
-            t0 = time.perf_counter()
-            pairs_n = null_pairs if n < 10000 else max(100, null_pairs // 5)
-            key = (group, n)
-            if key not in seen_null:
-                seen_null[key] = rate(make_ref, make_ref, n, pairs_n, only, seed=n)
-            fa, fa_thr = seen_null[key]
-            det, det_thr = rate(make_ref, make_new, n, shift_pairs if n < 10000 else max(50, shift_pairs // 4), only, seed=n + 1)
-            print(f"| {name} | {n} | {fa:.1%} | {fa_thr:.1%} | {det:.1%} | {det_thr:.1%} |"
-                  f"  <!-- {time.perf_counter() - t0:.0f}s -->", flush=True)
+    out_json = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
+    todo = [(i, quick) for i in range(len(rows(quick)))]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(run, todo))
+    print("| case | n (ref vs new) | pairs | not ok | Wilson 95% | flagged by |")
+    print("|---|---:|---:|---:|---|---|")
+    for kind in ("no drift", "shift"):
+        for r in (x for x in results if x["kind"] == kind):
+            sizes = f"{r['n_ref']:,}" if r["n_ref"] == r["n_new"] else f"{r['n_ref']:,} vs {r['n_new']:,}"
+            flagged = ", ".join(f"{m} {c}" for m, c in sorted(r["by_metric"].items(), key=lambda x: -x[1])[:3]) or "-"
+            print(f"| {kind}: {r['name']} | {sizes} | {r['pairs']} | {r['rate']:.1%} | "
+                  f"{r['wilson_low']:.1%}-{r['wilson_high']:.1%} | {flagged} |", flush=True)
+    if out_json:
+        with open(out_json, "w") as f:
+            json.dump(results, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -11,14 +11,17 @@ weighted equally, so ``compare(a, b)`` and ``compare(b, a)`` use the same bins:
 2. a fine bin holding a point mass (>= 1 / n_bins of that mass, e.g. sequences padded to 128
    tokens, constant images) is a bin of its own: never merged with its neighbours;
 3. a run of fine bins where one side has mass and the other none is cut off when it holds at
-   least :func:`one_sided_run_minimum` items (a new mode, a stretched tail), and when the two
-   sides share no fine bin at all every change of side is a cut: disjoint data gives JS = 1.
+   least :data:`ONE_SIDED_RUN_ITEMS` items and the other side, at its size, would be expected to
+   put as many there (:func:`one_sided_run`: a new mode, a stretched tail); when the two sides
+   share no fine bin at all every change of side is a cut: disjoint data gives JS = 1.
 
 Why not the reference's own equal-mass bins: a reference that sits on one value then gets one
 bin (every JS 0, whatever the new data does), mass beyond the reference's range lands in its
 open-ended outer bins unseen, and the score depends on which side is called the reference.
-Rule 3 needs a run long enough that sampling noise cannot produce it (a run of r items all
-from one side has chance about 2**-r under no drift); shorter runs are merged as usual.
+Rule 3 needs a run that sampling noise cannot produce: the other side leaves empty a region
+where it expects m items with chance exp(-m) (m >= 20: 2e-9); with 50 reference items against
+5,000 new ones, gaps between reference items holding 2% of the new data are common and are
+*not* cut. Shorter or likelier runs are merged as usual.
 
 Fine bins:
 
@@ -39,10 +42,9 @@ from numpy.typing import ArrayLike, NDArray
 MAX_COARSE_BINS = 10
 #: Fewest expected items per coarse bin; the number of coarse bins drops for small samples.
 MIN_ITEMS_PER_COARSE_BIN = 5
-#: A run of fine bins where only one side has mass is a bin of its own from this many items (and
-#: this share of its side) on: see :func:`one_sided_run_minimum`.
+#: A run of fine bins where only one side has mass is a bin of its own when it holds this many
+#: items of its side and the other side would be expected to put as many there: see :func:`one_sided_run`.
 ONE_SIDED_RUN_ITEMS = 20
-ONE_SIDED_RUN_SHARE = 0.02
 UNIT_FINE_BINS = 500
 BRIGHTNESS_EDGES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -143,9 +145,18 @@ def _equal_mass_cuts(c: NDArray[np.float64], n_bins: int) -> NDArray[np.int64]:
     return cut_after[(cut_after >= occupied[0]) & (cut_after < occupied[-1])]
 
 
-def one_sided_run_minimum(n_side: int) -> int:
-    """Items a one-sided run must hold (on its side) to become a bin of its own: max(20, 2% of the side)."""
-    return max(ONE_SIDED_RUN_ITEMS, int(np.ceil(ONE_SIDED_RUN_SHARE * n_side)))
+def one_sided_run(held: NDArray[np.float64], n_side: float, n_other: float) -> NDArray[np.bool_]:
+    """Whether runs holding ``held`` items of one side (of ``n_side``), and none of the other side
+    (of ``n_other``), are bins of their own: ``min(held, held * n_other / n_side) >= 20``.
+
+    Examples
+    --------
+    >>> one_sided_run(np.array([19.0, 20.0]), 1000, 1000).tolist()
+    [False, True]
+    >>> one_sided_run(np.array([200.0, 2000.0]), 5000, 50).tolist()  # 50 items leave gaps by chance
+    [False, True]
+    """
+    return np.minimum(held, held * n_other / max(n_side, 1.0)) >= ONE_SIDED_RUN_ITEMS
 
 
 def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> NDArray[np.int64]:
@@ -192,8 +203,8 @@ def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> 
         long_run = np.ones(len(starts), dtype=bool)  # disjoint supports: every change of side
     else:
         held = np.add.reduceat(np.where(side == 1, r[occupied], n[occupied]), starts)
-        need = np.where(side[starts] == 1, one_sided_run_minimum(int(tr)), one_sided_run_minimum(int(tn)))
-        long_run = (side[starts] != 3) & (held >= need)
+        ref_only = side[starts] == 1
+        long_run = (side[starts] != 3) & np.where(ref_only, one_sided_run(held, tr, tn), one_sided_run(held, tn, tr))
     cut[occupied[ends[long_run]]] = True
     first = starts[long_run]
     cut[occupied[first[first > 0] - 1]] = True
