@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from drift_core import METRICS, metric_info
+from drift_core import metric_info
 from drift_core.status import check_thresholds
 
 Pair = tuple[float, float]
@@ -27,27 +27,6 @@ QuickPairs = Mapping[str, Pair]
 
 #: The editor's columns, in order.
 ROW_KEYS = ("label", "metric", "monitored", "warn", "alert")
-_JS_UNIT = METRICS["seq_length_js"].unit
-
-
-def metric_names(ref: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    """Every metric :func:`drift_core.compare_profiles` reports for these two profiles, in registry order.
-
-    The reference's modality gives its group; output metrics need predictions on both sides; the
-    channel template is expanded to the reference's channels.
-    """
-    groups = {ref["modality"]}
-    if "prediction_hist" in ref and "prediction_hist" in new:
-        groups.add("outputs")
-    names: list[str] = []
-    for name, info in METRICS.items():
-        if info.group not in groups:
-            continue
-        if "{c}" in name:
-            names += [name.format(c=c) for c in range(int(ref.get("n_channels", 3)))]
-        else:
-            names.append(name)
-    return names
 
 
 def quick_family(name: str) -> str | None:
@@ -55,9 +34,7 @@ def quick_family(name: str) -> str | None:
     info = metric_info(name)
     if info.default_thresholds is None:
         return None
-    if name == "top_tokens_drift":
-        return "top"
-    return "js" if info.unit == _JS_UNIT else None
+    return {"js": "js", "turnover": "top"}.get(info.family)
 
 
 def default_pair(name: str, quick: QuickPairs) -> Pair | None:

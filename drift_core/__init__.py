@@ -6,7 +6,7 @@ Pure numpy/scipy: importing it never imports streamlit, plotly or pandas.
 from .compare import MIN_ITEMS, compare_profiles
 from .divergence import js_distance, kl_bits
 from .io import DataFileError, profile_file
-from .metrics import METRICS, MetricInfo, metric_info
+from .metrics import METRICS, MetricInfo, expected_metrics, metric_info
 from .profile import compute_dataset_profile, merge_profiles
 from .schema import SCHEMA_VERSION, validate_profile
 from .spec import TaskSpec
@@ -28,6 +28,7 @@ __all__ = [
     "classify",
     "compare_profiles",
     "compute_dataset_profile",
+    "expected_metrics",
     "js_distance",
     "kl_bits",
     "merge_profiles",

@@ -83,7 +83,7 @@ class HistogramComparison:
         k = int(self.cells.max()) + 1 if len(self.cells) else 1
         rc = np.bincount(self.cells, weights=self.ref, minlength=k)
         nc = np.bincount(self.cells, weights=self.new, minlength=k)
-        found = sig.cell_change(rc, nc, large=warn)
+        found = sig.cell_change(rc, nc, warn=warn)
         if found is None:
             return None
         cell, p = found

@@ -34,14 +34,15 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import chdtrc, ndtr  # chi-square and normal tails (scipy.stats costs ~1 s to import)
+from scipy.special import chdtrc, ndtr, rel_entr  # chi-square and normal tails (scipy.stats costs ~1 s to import)
 
 N_BOOTSTRAP = 200
 NOISE_QUANTILE = 0.99
 #: Fewest expected items per chi-square cell on the smaller side (:func:`chi2_cells`).
 MIN_EXPECTED = 5.0
-#: A cell's share change is also "large" from a tenth of the warn threshold when it is 3x (:func:`cell_change`).
-CELL_RATIO = 3.0
+#: A single cell's change is large when its own JS distance reaches this share of the warn line
+#: (:func:`cell_change`).
+CELL_JS_SHARE = 0.5
 
 ScoreFn = Callable[[NDArray[np.int64], NDArray[np.int64]], NDArray[np.float64] | float]
 
@@ -109,24 +110,26 @@ def chi2_cells(ref: ArrayLike, new: ArrayLike, order: ArrayLike | None = None,
     return cells
 
 
-def cell_change(ref: ArrayLike, new: ArrayLike, large: float = 0.10) -> tuple[int, float] | None:
-    """The cell whose share changed most significantly, if its change is large: (cell, p-value).
+def cell_change(ref: ArrayLike, new: ArrayLike, warn: float = 0.1) -> tuple[int, float] | None:
+    """The cell whose share changed most significantly, if that change alone is large: (cell, p-value).
 
-    A cell qualifies when its share moved by at least ``large`` (the metric's warn threshold: 10
-    points for JS 0.1), or by at least ``large / 10`` *and* by a factor of :data:`CELL_RATIO` (3x)
-    either way (shares smoothed by half an item). Its p-value is the two-proportion z-test with
-    continuity correction, times the number of cells (Bonferroni); ``None`` when no cell qualifies.
+    A cell qualifies when the JS distance between "this cell vs all the others" on both sides,
+    ``JS([a, 1 - a], [b, 1 - b])`` for shares a -> b, is at least ``CELL_JS_SHARE * warn`` (0.05 at
+    the default warn line 0.1: e.g. 0.1% -> 2% (JS 0.087), 0.3% -> 1.5%, 40% -> 55%; raising the
+    thresholds quiets this rule too). Its p-value is the two-proportion z-test with continuity
+    correction, times the number of cells (Bonferroni); ``None`` when no cell qualifies.
 
     Notes
     -----
-    A JS threshold is a good effect size for broad shifts but dilutes a large change in a small
-    part of the distribution (a class going from 0.1% to 2% has JS 0.09). This rule catches those.
+    The JS of the whole histogram is a good effect size for broad shifts, but it averages a
+    large change in a small part of the distribution with all the unchanged rest (a class going
+    from 0.1% to 2% of predictions, a new mode of black images). This rule looks at each cell.
 
     Examples
     --------
-    >>> cell, p = cell_change([9990, 10], [9800, 200])  # a class going from 0.1% to 2%
+    >>> cell, p = cell_change([5000, 4990, 10], [5000, 4800, 200])  # class 2 going from 0.1% to 2%
     >>> cell, p < 1e-30
-    (1, True)
+    (2, True)
     >>> cell_change([500, 500], [510, 490]) is None
     True
     """
@@ -136,13 +139,14 @@ def cell_change(ref: ArrayLike, new: ArrayLike, large: float = 0.10) -> tuple[in
     if len(r) < 2 or tr <= 0 or tn <= 0:
         return None
     a, b = r / tr, n / tn
-    diff = np.abs(b - a)
-    ratio = np.maximum((b + 0.5 / tn) / (a + 0.5 / tr), (a + 0.5 / tr) / (b + 0.5 / tn))
-    big = (diff >= large) | ((diff >= large / 10) & (ratio >= CELL_RATIO))
+    m = (a + b) / 2
+    jsd = (rel_entr(a, m) + rel_entr(1 - a, 1 - m) + rel_entr(b, m) + rel_entr(1 - b, 1 - m)) / (2 * np.log(2))
+    big = np.sqrt(np.maximum(jsd, 0.0)) >= CELL_JS_SHARE * warn
     if not big.any():
         return None
     pooled = (r + n) / (tr + tn)
     se = np.sqrt(np.maximum(pooled * (1 - pooled), 1e-300) * (1 / tr + 1 / tn))
+    diff = np.abs(b - a)
     z = np.maximum(diff - 0.5 * (1 / tr + 1 / tn), 0.0) / se
     p = np.minimum(1.0, len(r) * 2 * ndtr(-z))
     cand = np.flatnonzero(big)

@@ -15,10 +15,10 @@ from dashboard.sources import PathRefused, resolve_server_path
 from dashboard.thresholds import (
     editor_rows,
     format_overrides,
-    metric_names,
     parse_overrides,
     resolve_thresholds,
 )
+from drift_core import expected_metrics
 from drift_core.demo import build_demo_db
 from drift_core.store import ExperimentDB
 
@@ -315,17 +315,17 @@ def rows_for(names, quick=QUICK, overrides=None, **edits):
     return rows
 
 
-def test_metric_names_follow_the_registry_groups():
-    assert metric_names(TEXT, TEXT) == ["seq_length_js", "seq_length_kl", "token_freq_js", "top_tokens_drift"]
-    assert metric_names({**TEXT, **PREDS}, {**TEXT, **PREDS})[-2:] == ["prediction_js", "prediction_kl"]
-    assert "prediction_js" not in metric_names({**TEXT, **PREDS}, TEXT)  # predictions on one side only
-    assert metric_names(VISION, VISION) == [
+def test_expected_metrics_follow_the_registry_groups():
+    assert expected_metrics(TEXT, TEXT) == ["seq_length_js", "seq_length_kl", "token_freq_js", "top_tokens_drift"]
+    assert expected_metrics({**TEXT, **PREDS}, {**TEXT, **PREDS})[-2:] == ["prediction_js", "prediction_kl"]
+    assert "prediction_js" not in expected_metrics({**TEXT, **PREDS}, TEXT)  # predictions on one side only
+    assert expected_metrics(VISION, VISION) == [
         "channel_0_mean_js", "channel_1_mean_js", "channel_2_mean_js", "brightness_js", "brightness_kl",
         "channel_mean_distance"]
 
 
 def test_untouched_rows_give_the_quick_pairs_and_leave_informational_metrics_out():
-    rows = rows_for(metric_names(TEXT, TEXT))
+    rows = rows_for(expected_metrics(TEXT, TEXT))
     assert [(r["metric"], r["monitored"]) for r in rows if not r["monitored"]] == [("seq_length_kl", False)]
     resolved = resolve_thresholds(QUICK, rows)
     assert resolved.thresholds == {"seq_length_js": (0.1, 0.2), "token_freq_js": (0.1, 0.2),
@@ -334,7 +334,7 @@ def test_untouched_rows_give_the_quick_pairs_and_leave_informational_metrics_out
 
 
 def test_a_monitored_informational_metric_is_thresholded():
-    rows = rows_for(metric_names(VISION, VISION),
+    rows = rows_for(expected_metrics(VISION, VISION),
                     channel_mean_distance={"monitored": True, "warn": 0.05, "alert": 0.1})
     resolved = resolve_thresholds(QUICK, rows)
     assert resolved.thresholds["channel_mean_distance"] == (0.05, 0.1)
@@ -343,14 +343,14 @@ def test_a_monitored_informational_metric_is_thresholded():
 
 
 def test_an_edited_row_overrides_the_quick_pair_for_that_metric_only():
-    rows = rows_for(metric_names(TEXT, TEXT), token_freq_js={"warn": 0.15, "alert": 0.3})
+    rows = rows_for(expected_metrics(TEXT, TEXT), token_freq_js={"warn": 0.15, "alert": 0.3})
     resolved = resolve_thresholds(QUICK, rows)
     assert resolved.thresholds["token_freq_js"] == (0.15, 0.3)
     assert resolved.thresholds["seq_length_js"] == (0.1, 0.2)
     assert resolved.overrides == {"token_freq_js": (0.15, 0.3)}
     # a new quick pair moves the other JS metrics, not the overridden one
     quick = {**QUICK, "js": (0.2, 0.4)}
-    again = resolve_thresholds(quick, rows_for(metric_names(TEXT, TEXT), quick, resolved.overrides))
+    again = resolve_thresholds(quick, rows_for(expected_metrics(TEXT, TEXT), quick, resolved.overrides))
     assert again.thresholds["seq_length_js"] == (0.2, 0.4)
     assert again.thresholds["token_freq_js"] == (0.15, 0.3)
 
@@ -362,7 +362,7 @@ def test_a_row_set_back_to_the_quick_pair_is_no_longer_an_override():
 
 
 def test_overrides_of_metrics_not_in_this_comparison_are_kept():
-    resolved = resolve_thresholds(QUICK, rows_for(metric_names(VISION, VISION)), previous={"seq_length_kl": (1, 2)})
+    resolved = resolve_thresholds(QUICK, rows_for(expected_metrics(VISION, VISION)), previous={"seq_length_kl": (1, 2)})
     assert resolved.overrides == {"seq_length_kl": (1, 2)}
     assert "seq_length_kl" not in resolved.thresholds
 
@@ -378,7 +378,7 @@ def test_overrides_of_metrics_not_in_this_comparison_are_kept():
 )
 def test_a_bad_row_names_the_metric_and_keeps_its_previous_thresholds(metric, cells, message):
     previous = {"token_freq_js": (0.15, 0.3), "seq_length_kl": (1.0, 2.0)}
-    names = metric_names(TEXT, TEXT)
+    names = expected_metrics(TEXT, TEXT)
     resolved = resolve_thresholds(QUICK, rows_for(names, QUICK, previous, **{metric: cells}), previous)
     (error,) = resolved.errors
     assert f"'{metric}'" in error and message in error
@@ -389,7 +389,7 @@ def test_a_bad_row_names_the_metric_and_keeps_its_previous_thresholds(metric, ce
 
 
 def test_a_bad_row_without_a_previous_override_falls_back_to_its_default():
-    rows = rows_for(metric_names(TEXT, TEXT), seq_length_kl={"monitored": True, "warn": 3, "alert": 1})
+    rows = rows_for(expected_metrics(TEXT, TEXT), seq_length_kl={"monitored": True, "warn": 3, "alert": 1})
     resolved = resolve_thresholds(QUICK, rows)
     assert "seq_length_kl" not in resolved.thresholds and "not monitored" in resolved.errors[0]
 

@@ -21,11 +21,10 @@ from dashboard.thresholds import (
     ROW_KEYS,
     editor_rows,
     format_overrides,
-    metric_names,
     parse_overrides,
     resolve_thresholds,
 )
-from drift_core import METRICS, TaskSpec
+from drift_core import METRICS, TaskSpec, expected_metrics
 from drift_core.io import ARRAY_SUFFIXES, IMAGE_SUFFIXES, PREDICTION_SUFFIXES, TEXT_SUFFIXES
 from drift_core.store import ExperimentDB, StoreError
 
@@ -225,7 +224,7 @@ def per_metric_thresholds(where: Any, ref: dict[str, Any], new: dict[str, Any]) 
     quick = {"js": (st.session_state.cmp_js_warn, st.session_state.cmp_js_alert),
              "top": (st.session_state.cmp_top_warn, st.session_state.cmp_top_alert)}
     previous = st.session_state.setdefault("cmp_th_overrides", {})
-    names = metric_names(ref, new)
+    names = expected_metrics(ref, new)
     rows = editor_rows(names, quick, previous, ref.get("n_channels", 3))
     with where:
         for message in st.session_state.pop("cmp_th_link_errors", []):
