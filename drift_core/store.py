@@ -194,12 +194,18 @@ class ExperimentDB:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
-        with self._lock, self.db.atomic() as db:
-            yield db
+        try:
+            with self._lock, self.db.atomic() as db:
+                yield db
+        except sqlite3.Error as e:  # locked, read-only, disk full...: name the file
+            raise StoreError(f"{self.path}: cannot write to the DB ({e})") from e
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.db.query(sql, params))
+        try:
+            with self._lock:
+                return list(self.db.query(sql, params))
+        except sqlite3.Error as e:
+            raise StoreError(f"{self.path}: cannot read the DB ({e})") from e
 
     def close(self) -> None:
         """Close the connection (the handle cannot be used afterwards)."""
