@@ -45,6 +45,18 @@ class StoreError(ValueError):
     """A problem with the experiment DB file or with what is asked of it (unknown run, bad JSON)."""
 
 
+_SQLITE_STORE_ERRORS: dict[type, type] = {}
+
+
+def _sqlite_failure(path: Path, action: str, e: sqlite3.Error) -> StoreError:
+    """SQLite's error as a :class:`StoreError` naming the DB file; it stays an instance of SQLite's
+    own class too (``sqlite3.IntegrityError`` ...), so callers catching that keep working."""
+    cls = _SQLITE_STORE_ERRORS.get(type(e))
+    if cls is None:
+        cls = _SQLITE_STORE_ERRORS[type(e)] = type(f"Store{type(e).__name__}", (StoreError, type(e)), {})
+    return cls(f"{path}: cannot {action} the DB ({e})")
+
+
 def _v1(conn: sqlite3.Connection) -> None:
     conn.execute(
         """CREATE TABLE runs (
@@ -198,14 +210,14 @@ class ExperimentDB:
             with self._lock, self.db.atomic() as db:
                 yield db
         except sqlite3.Error as e:  # locked, read-only, disk full...: name the file
-            raise StoreError(f"{self.path}: cannot write to the DB ({e})") from e
+            raise _sqlite_failure(self.path, "write to", e) from e
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
         try:
             with self._lock:
                 return list(self.db.query(sql, params))
         except sqlite3.Error as e:
-            raise StoreError(f"{self.path}: cannot read the DB ({e})") from e
+            raise _sqlite_failure(self.path, "read", e) from e
 
     def close(self) -> None:
         """Close the connection (the handle cannot be used afterwards)."""
