@@ -395,7 +395,7 @@ def show(run: str, db: str, as_json: bool) -> int:
 @click.option("--if-missing", is_flag=True, help="Do nothing when the DB already exists and has runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder of the sample files.")
 def demo(db: str, if_missing: bool, data_dir: str | None) -> int:
-    """Build the demo experiment DB from the sample files shipped in data/.
+    """Build the demo experiment DB from the sample files shipped in the package.
 
     With --if-missing, an existing DB with runs is kept, unless its profiles are of a schema this
     version cannot read (then it is rebuilt).

@@ -394,7 +394,9 @@ def test_shipped_sample_files_are_what_make_samples_writes(tmp_path: Path) -> No
     repo = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, str(repo / "data" / "make_samples.py"), str(tmp_path)], check=True, capture_output=True)
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written and all((tmp_path / n).read_bytes() == (repo / "data" / n).read_bytes() for n in written)
+    shipped = repo / "drift_core" / "demo_data"
+    assert written == sorted(p.name for p in shipped.iterdir() if p.is_file())
+    assert all((tmp_path / n).read_bytes() == (shipped / n).read_bytes() for n in written)
 
 
 # -- structured errors and in-memory files ---------------------------------------------------------
