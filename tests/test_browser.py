@@ -270,6 +270,8 @@ def test_user_journey_in_a_real_browser(server, browser, capsys):
     page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
     _wait_for_status(page, "Alert: drift detected")
     assert "vision-batch-drifted" in page.inner_text('[data-testid="stMain"]')
+    # plotly draws a chart's title after its svg: wait for it rather than race it
+    page.wait_for_function(f"() => ({CHART_TITLES})().some(t => t.startsWith('Channel means'))")
     titles = page.evaluate(CHART_TITLES)
     assert any(t.startswith("Channel means") for t in titles), titles
     _shot(page, "05-vision-link-alert.png")
