@@ -34,7 +34,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy drift_core
 
 pytest: $(STAMP) browser
-	$(VENV)/bin/pytest -q --doctest-modules drift_core tests
+	$(VENV)/bin/pytest -q --durations=15 --doctest-modules drift_core tests
 
 test: lint typecheck pytest
 

@@ -5,6 +5,8 @@
 * ``st.cache_data`` holds profiles keyed on content: a run id, the SHA-256 of an uploaded file, or
   a server file's path + size + mtime. Switching the reference or the thresholds reuses them and
   never re-reads the new data.
+* An upload is hashed once and profiled from its bytes (``drift_core.io.InMemoryFile``): no
+  temporary file, and its errors name the uploaded file, not a temporary path.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,8 @@ def run_profile(db_path: str, run_id: int) -> dict[str, Any]:
 
 
 def _spec_key(spec: TaskSpec) -> str:
-    return json.dumps(spec.to_dict(), sort_keys=True)
+    """A cache key of a TaskSpec (frozen dataclass: its repr names every field)."""
+    return repr(spec)
 
 
 def upload_digest(data: bytes) -> str:
@@ -77,41 +79,34 @@ def upload_digest(data: bytes) -> str:
 @st.cache_data(max_entries=16, show_spinner="Profiling the uploaded file...")
 def _profile_bytes(
     digest: str, filename: str, spec_key: str, sample_size: int | None, pred_digest: str | None,
-    _data: bytes, _pred: tuple[str, bytes] | None,
+    _data: bytes, _pred: tuple[str, bytes] | None, _spec: TaskSpec,
 ) -> dict[str, Any]:
-    from drift_core.io import profile_file
+    from drift_core.io import InMemoryFile, profile_file
 
-    with tempfile.TemporaryDirectory(prefix="driftboard-upload-") as tmp:
-        path = Path(tmp) / Path(filename).name
-        path.write_bytes(_data)
-        pred_path = None
-        if _pred is not None:
-            pred_path = Path(tmp) / ("predictions-" + Path(_pred[0]).name)
-            pred_path.write_bytes(_pred[1])
-        spec = TaskSpec.from_dict(json.loads(spec_key))
-        return profile_file(path, spec, sample_size=sample_size, seed=0, predictions_path=pred_path)
+    predictions = InMemoryFile(_pred[0], _pred[1]) if _pred is not None else None
+    return profile_file(InMemoryFile(filename, _data), _spec, sample_size=sample_size, seed=0, predictions_path=predictions)
 
 
 def profile_upload(
     filename: str, data: bytes, spec: TaskSpec, sample_size: int | None,
     predictions: tuple[str, bytes] | None = None,
-) -> dict[str, Any]:
-    """Profile uploaded bytes, cached on their SHA-256 (and that of the predictions file)."""
+) -> tuple[str, dict[str, Any]]:
+    """``(content key, profile)`` of uploaded bytes, cached on their SHA-256 (and that of the
+    predictions file), each hashed once."""
+    digest = upload_digest(data)
     pred_digest = upload_digest(predictions[1]) if predictions else None
-    return _profile_bytes(
-        upload_digest(data), filename, _spec_key(spec), sample_size, pred_digest, data, predictions
-    )
+    key = f"upload:{digest}:{pred_digest}:{sample_size}"
+    return key, _profile_bytes(digest, filename, _spec_key(spec), sample_size, pred_digest, data, predictions, spec)
 
 
 @st.cache_data(max_entries=16, show_spinner="Profiling the file...")
 def _profile_path(
     path: str, stamp: tuple[int, int], spec_key: str, sample_size: int | None,
-    pred_path: str | None, pred_stamp: tuple[int, int] | None,
+    pred_path: str | None, pred_stamp: tuple[int, int] | None, _spec: TaskSpec,
 ) -> dict[str, Any]:
     from drift_core.io import profile_file
 
-    spec = TaskSpec.from_dict(json.loads(spec_key))
-    return profile_file(path, spec, sample_size=sample_size, seed=0, predictions_path=pred_path)
+    return profile_file(path, _spec, sample_size=sample_size, seed=0, predictions_path=pred_path)
 
 
 def _stamp(path: Path) -> tuple[int, int]:
@@ -125,7 +120,7 @@ def profile_server_file(
     """Profile a (confined, resolved) server file, cached on its path, size and mtime."""
     return _profile_path(
         str(path), _stamp(path), _spec_key(spec), sample_size,
-        str(predictions) if predictions else None, _stamp(predictions) if predictions else None,
+        str(predictions) if predictions else None, _stamp(predictions) if predictions else None, spec,
     )
 
 

@@ -4,8 +4,9 @@ A path typed into the dashboard is resolved (following symlinks) and accepted on
 it names lies inside one of the allowed roots. ``..`` components are refused outright, and a
 symlink inside a root that points outside it is refused because its *target* is checked.
 
-The allowed roots are ``data/`` of the repository by default, or the folders listed in the
-``DRIFTBOARD_DATA_ROOTS`` environment variable (separated by ``os.pathsep``).
+The allowed roots are ``data/`` of the repository and the demo samples shipped in the package
+(``drift_core/demo_data/``) by default, or the folders listed in the ``DRIFTBOARD_DATA_ROOTS``
+environment variable (separated by ``os.pathsep``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from drift_core.demo import DATA_DIR as DEMO_DATA_DIR
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_ROOT = REPO_ROOT / "data"
+DEFAULT_ROOTS = (DEFAULT_DATA_ROOT, DEMO_DATA_DIR)
 ROOTS_ENV = "DRIFTBOARD_DATA_ROOTS"
 
 
@@ -24,10 +28,10 @@ class PathRefused(ValueError):
 
 
 def allowed_roots() -> list[Path]:
-    """The folders server paths must lie in (``DRIFTBOARD_DATA_ROOTS`` or ``data/``)."""
+    """The folders server paths must lie in (``DRIFTBOARD_DATA_ROOTS``, or ``data/`` and the demo samples)."""
     raw = os.environ.get(ROOTS_ENV, "")
     roots = [Path(r).expanduser() for r in raw.split(os.pathsep) if r.strip()]
-    return roots or [DEFAULT_DATA_ROOT]
+    return roots or list(DEFAULT_ROOTS)
 
 
 def resolve_server_path(raw: str, roots: Sequence[Path]) -> Path:

@@ -1,7 +1,8 @@
-"""The score table of a comparison: one row per metric, as plain display strings.
+"""The score table of a comparison on screen: :func:`drift_core.table.score_rows` as a DataFrame.
 
-Shared by the dashboard (``st.dataframe`` of a pandas ``Styler``) and the offline report (HTML).
-Status is always written out (icon + word), never shown by colour alone.
+The rows (every number formatted) come from ``drift_core.table``, which ``drift compare`` renders
+too, so both show the same text. Shared by the dashboard (``st.dataframe`` of a pandas ``Styler``)
+and the offline report (HTML). Status is always written out (icon + word), never shown by colour alone.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from .figures import STATUS_COLORS, STATUS_ICONS, metric_label
+from drift_core.table import INFO, score_rows
+
+from .figures import STATUS_COLORS, STATUS_ICONS
 
 #: Pale backgrounds for the status cell (the strong colours are used for the text).
 STATUS_BACKGROUNDS: dict[str, str] = {"ok": "#e6f4ea", "warn": "#fff3d6", "alert": "#fde2e2"}
@@ -20,19 +23,6 @@ INFO_TEXT = "ℹ info"
 #: Every column; the dashboard shows :data:`COMPACT_COLUMNS` (it lists "What changed" below the table).
 COLUMNS = ["Status", "Metric", "Score", "Unit", "Warn / alert at", "p-value", "Noise floor", "What changed"]
 COMPACT_COLUMNS = ["Status", "Metric", "Score", "Warn / alert at", "p-value", "Noise floor"]
-
-
-def _number(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "—"
-    return f"{float(value):.{digits}f}"
-
-
-def _p_value(value: Any) -> str:
-    if value is None:
-        return "—"
-    v = float(value)
-    return "< 0.001" if v < 0.001 else f"{v:.3f}"
 
 
 def status_text(status: str | None) -> str:
@@ -46,29 +36,21 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
     The p-value shown is the multiple-testing adjusted one when the result has it (that is the one
     the status was judged by), else the raw one.
     """
-    details: Mapping[str, Mapping[str, Any]] = result.get("metrics", {})
-    names = list(result["drift_scores"])
-    names.sort(key=lambda n: not details.get(n, {}).get("thresholded", n in result.get("metric_status", {})))
-    rows = []
-    for name in names:
-        d = details.get(name, {})
-        status = d.get("status", result.get("metric_status", {}).get(name))
-        threshold = d.get("threshold") or result.get("thresholds", {}).get(name)
-        p = d.get("p_adjusted", d.get("p_value"))
-        rows.append(
-            {
-                "Status": status_text(status),
-                "Metric": metric_label(result, name),
-                "Score": _number(result["drift_scores"][name]),
-                "Unit": str(d.get("unit") or ""),
-                "Warn / alert at": f"{threshold[0]:g} / {threshold[1]:g}" if threshold else "not thresholded",
-                "p-value": _p_value(p),
-                "Noise floor": _number(d.get("noise_floor")),
-                "What changed": str(d.get("summary") or ""),
-                "_status": status or "",
-                "_name": name,
-            }
-        )
+    rows = [
+        {
+            "Status": status_text(r.status),
+            "Metric": r.label,
+            "Score": r.score,
+            "Unit": r.unit,
+            "Warn / alert at": r.thresholds,
+            "p-value": r.p_value,
+            "Noise floor": r.noise_floor,
+            "What changed": r.summary,
+            "_status": "" if r.status == INFO else r.status,
+            "_name": r.name,
+        }
+        for r in score_rows(result)
+    ]
     return pd.DataFrame(rows, columns=[*COLUMNS, "_status", "_name"])
 
 

@@ -1,7 +1,7 @@
-"""Write the small sample files shipped in data/ (deterministic: every array comes from SEED).
+"""Write the small sample files shipped in drift_core/demo_data/ (deterministic: every array comes from SEED).
 
-Run ``python data/make_samples.py [OUT_DIR]`` (default: this folder). The files feed ``drift demo``, the
-README examples, the notebook and the tests.
+Run ``python data/make_samples.py [OUT_DIR]`` (default: ``drift_core/demo_data/``, package data of the
+wheel). The files feed ``drift demo``, the README examples, the notebook and the tests.
 
 text_*.jsonl       token ids ({"input_ids": [...]}) from a Zipf vocabulary of 2,000 ids.
                    The drifted batch has ~75% longer sequences and a new topic: 40% of its tokens
@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 SEED = 20240601
-OUT = Path(__file__).resolve().parent
+OUT = Path(__file__).resolve().parent.parent / "drift_core" / "demo_data"
 VOCAB = 2_000
 TEXT_SIZES = {"reference": 1_000, "batch_ok": 400, "batch_drifted": 400}
 VISION_SIZES = {"reference": 300, "batch_ok": 150, "batch_drifted": 150}

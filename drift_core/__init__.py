@@ -3,6 +3,7 @@
 Pure numpy/scipy: importing it never imports streamlit, plotly or pandas.
 """
 
+from ._validate import InputError
 from .compare import MIN_ITEMS, compare_profiles
 from .divergence import js_distance, kl_bits
 from .io import DataFileError, profile_file
@@ -19,6 +20,7 @@ __all__ = [
     "METRICS",
     "DataFileError",
     "ExperimentDB",
+    "InputError",
     "StoreError",
     "MIN_ITEMS",
     "SCHEMA_VERSION",

@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ._validate import InputError, InputTypeError
+
 
 @dataclass
 class Selection:
@@ -151,9 +153,9 @@ def column(sel: Selection, key: str) -> Any:
         out = []
         for pos, item in zip(sel.index, sel.source, strict=True):
             if not isinstance(item, Mapping):
-                raise TypeError(f"item {pos}: expected a mapping with key {key!r}, got {type(item).__name__}")
+                raise InputTypeError(pos, None, f"expected a mapping with key {key!r}, got {type(item).__name__}")
             if key not in item:
-                raise ValueError(f"item {pos}: missing key {key!r} (keys: {sorted(map(str, item))[:8]})")
+                raise InputError(pos, None, f"missing key {key!r} (keys: {sorted(map(str, item))[:8]})")
             out.append(item[key])
         return out
     if sel.kind in ("arrow_table", "frame"):

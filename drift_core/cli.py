@@ -1,46 +1,95 @@
-"""The ``drift`` command: profile files, compare them, keep runs in an experiment DB, alert.
+"""The ``drift`` command: a thin shell over drift_core (profile files, compare, keep runs, alert).
 
-Exit codes follow the monitoring-plugin convention (Nagios, Icinga, Sensu, most CI): 0 ok,
-1 warn, 2 alert, 3 error / unknown. Usage errors are 3 too (click's own 2 would read as an
-alert). Errors are one line on stderr, ``drift: error: <file>: <where>: <problem>``.
+Each command parses its options, calls the library (``drift_core.io``, ``compare_profiles``,
+``ExperimentDB``, ``drift_core.alerts``, ``drift_core.launch``), prints with ``drift_core.console``
+and returns its exit code. Exit codes follow the monitoring-plugin convention (Nagios, Icinga,
+Sensu, most CI): 0 ok, 1 warn, 2 alert, 3 error / unknown. *Every* error exits 3: usage errors
+(click's own 2 would read as an alert), bad files, store and webhook failures, and unexpected
+exceptions too. Errors are one line on stderr, ``drift: error: <file>: <where>: <problem>``; the
+traceback is printed only with the global ``--debug`` flag.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Callable
-from datetime import UTC, datetime
+import traceback
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
 from .compare import compare_profiles
+from .console import comparison_report, run_details, runs_table, sample_description
 from .io import DataFileError, guess_modality, profile_file
-from .metrics import metric_info
 from .schema import validate_profile
 from .spec import TaskSpec
-from .store import ExperimentDB, StoreError
+from .store import ExperimentDB
 
 EXIT_CODES = {"ok": 0, "warn": 1, "alert": 2}
 EXIT_ERROR = 3
-SEVERITY = {"ok": 0, "warn": 1, "alert": 2}
-#: Seconds before the first webhook retry (doubling each time); env DRIFT_WEBHOOK_BACKOFF overrides.
-DEFAULT_BACKOFF = 1.0
 
 
 class CliError(Exception):
     """A problem to report in one line and exit 3."""
 
 
-class WebhookError(CliError):
-    """The alert could not be delivered."""
+class Failure(click.ClickException):
+    """Any error of a command, shown as ``drift: error: ...`` and exiting 3."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"drift: error: {self.message}", err=True)
+
+
+_EXPECTED = (CliError, DataFileError, ValueError, TypeError, OSError)
+
+
+def _one_line(e: BaseException) -> str:
+    """An error as one line: its message for the errors users make, else its type as well."""
+    text = " ".join(str(e).split()) or type(e).__name__
+    if isinstance(e, _EXPECTED) or type(e).__module__.startswith("drift_core"):
+        return text
+    return f"unexpected {type(e).__name__}: {text} (run `drift --debug ...` for the traceback)"
+
+
+class DriftGroup(click.Group):
+    """A click group that maps every outcome to a monitoring exit code, also under ``CliRunner``."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Abort, click.exceptions.Exit):
+            raise
+        except Exception as e:
+            if ctx.params.get("debug"):
+                traceback.print_exc(file=sys.stderr)
+            raise Failure(_one_line(e)) from e
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, **extra: Any) -> Any:
+        try:
+            rv = super().main(args, prog_name or "drift", complete_var, standalone_mode=False, **extra)
+            code = rv if isinstance(rv, int) else 0
+        except click.exceptions.NoArgsIsHelpError as e:
+            click.echo(e.ctx.get_help() if e.ctx else str(e), err=True)
+            code = EXIT_ERROR
+        except click.ClickException as e:  # usage errors: click says 2, monitoring says 3
+            e.show()
+            code = EXIT_ERROR
+        except click.exceptions.Abort:
+            click.echo("drift: aborted", err=True)
+            code = EXIT_ERROR
+        except KeyboardInterrupt:
+            click.echo("drift: interrupted", err=True)
+            code = EXIT_ERROR
+        if standalone_mode:
+            sys.exit(code)
+        return code
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -96,18 +145,13 @@ def _profile_with_progress(path: str, spec: TaskSpec, **kw: Any) -> dict[str, An
         close()
 
 
-def _fmt_n(profile: dict[str, Any]) -> str:
-    unit = "sequences" if profile["modality"] == "text" else "images"
-    n, total = profile["n_samples"], profile["n_total"]
-    return f"{n:,} {unit}" + (f" (sampled from {total:,})" if total and total != n else "")
-
-
 # -- the command group -----------------------------------------------------------------------------
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.group(cls=DriftGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="driftboard", prog_name="drift")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="On an error, print the traceback too.")
+def cli(debug: bool) -> None:
     """Drift monitoring for ML inputs (text, images) and model outputs.
 
     Exit codes: 0 ok, 1 warn, 2 alert, 3 error (monitoring-plugin convention).
@@ -159,12 +203,12 @@ def profile(data: str, modality: str | None, num_classes: int | None, column: st
         click.echo(json.dumps(prof, allow_nan=False))
     elif out is not None:
         Path(out).write_text(json.dumps(prof, allow_nan=False))
-        click.echo(f"profiled {_fmt_n(prof)} of {data} -> {out}")
+        click.echo(f"profiled {sample_description(prof)} of {data} -> {out}")
     if db is not None:
         with _open_db(db) as store:
             name = run_name or Path(data).name
             run_id = store.create_run(name, spec, notes=notes, profile=prof)
-        click.echo(f"profiled {_fmt_n(prof)} of {data} -> run {run_id} {name!r} in {db}", err=to_stdout)
+        click.echo(f"profiled {sample_description(prof)} of {data} -> run {run_id} {name!r} in {db}", err=to_stdout)
     return 0
 
 
@@ -221,74 +265,6 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
                                      param_hint="--threshold") from None
         out[name.strip()] = (warn, alert)
     return out
-
-
-def _table(result: dict[str, Any], ref: _Side, new: _Side) -> str:
-    assert ref.profile is not None and new.profile is not None
-    lines = [
-        f"reference: {ref.name}" + (f" (run {ref.run_id})" if ref.run_id else "") + f", {_fmt_n(ref.profile)}",
-        f"new:       {new.name}" + (f" (run {new.run_id})" if new.run_id else "") + f", {_fmt_n(new.profile)}",
-        "",
-    ]
-    rows = [("metric", "score", "warn", "alert", "p (adj.)", "status", "summary")]
-    for name, m in result["metrics"].items():
-        th = m.get("threshold")
-        p = m.get("p_adjusted")
-        rows.append((
-            m.get("label") or metric_info(name).label,
-            f"{m['score']:.3f}",
-            f"{th[0]:.2f}" if th else "-",
-            f"{th[1]:.2f}" if th else "-",
-            "-" if p is None else ("<0.001" if p < 0.001 else f"{p:.3f}"),
-            m["status"].upper() if m.get("thresholded") else "info",
-            m.get("summary", ""),
-        ))
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
-    for r in rows:
-        lines.append("  ".join(c.ljust(w) if i in (0, 5) else c.rjust(w) for i, (c, w) in enumerate(zip(r[:6], widths, strict=True)))
-                     + "  " + r[6])
-    lines += ["", f"status: {result['status'].upper()} (max drift {result['max_drift']:.3f})", result["summary"]]
-    lines += [f"warning: {w}" for w in result.get("warnings", [])]
-    return "\n".join(lines)
-
-
-def _payload(result: dict[str, Any], ref: _Side, new: _Side, comparison_id: int | None) -> dict[str, Any]:
-    return {
-        "source": "driftboard",
-        "status": result["status"],
-        "max_drift": result["max_drift"],
-        "reference": ref.describe(),
-        "new": new.describe(),
-        "comparison_id": comparison_id,
-        "scores": result["drift_scores"],
-        "metric_status": result["metric_status"],
-        "summaries": {name: m.get("summary", "") for name, m in result["metrics"].items()},
-        "summary": result["summary"],
-        "time": datetime.now(UTC).isoformat(timespec="seconds"),
-    }
-
-
-def send_webhook(url: str, payload: dict[str, Any], retries: int = 3, backoff: float = DEFAULT_BACKOFF,
-                 timeout: float = 10.0) -> int:
-    """POST ``payload`` as JSON to ``url``; retry network errors, 408, 429 and 5xx with exponential
-    backoff (``backoff * 2**k`` seconds). Returns the HTTP status; raises :class:`WebhookError`."""
-    body = json.dumps(payload, allow_nan=False).encode()
-    last = ""
-    for attempt in range(retries + 1):
-        if attempt:
-            time.sleep(backoff * 2 ** (attempt - 1))
-        req = urllib.request.Request(url, data=body, method="POST",
-                                     headers={"Content-Type": "application/json", "User-Agent": "driftboard"})
-        try:
-            with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return int(resp.status)
-        except urllib.error.HTTPError as e:
-            last = f"HTTP {e.code} {e.reason}"
-            if e.code < 500 and e.code not in (408, 429):
-                break
-        except (urllib.error.URLError, OSError) as e:
-            last = str(getattr(e, "reason", e))
-    raise WebhookError(f"webhook {url}: alert not delivered after {attempt + 1} attempt(s): {last}")
 
 
 @cli.command()
@@ -358,10 +334,10 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
         click.echo(json.dumps({"reference": ref_side.describe(), "new": new_side.describe(),
                                "comparison_id": comparison_id, "result": result}, allow_nan=False, indent=2))
     else:
-        click.echo(_table(result, ref_side, new_side))
-    if webhook is not None and SEVERITY[result["status"]] >= SEVERITY[alert_on]:
-        code = send_webhook(webhook, _payload(result, ref_side, new_side, comparison_id),
-                            retries=webhook_retries, backoff=webhook_backoff)
+        click.echo(comparison_report(result, ref_side.describe(), new_side.describe(), ref_side.profile, new_side.profile))
+    if webhook is not None and should_alert(result["status"], alert_on):
+        payload = alert_payload(result, ref_side.describe(), new_side.describe(), comparison_id)
+        code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff)
         click.echo(f"alert sent to {webhook} (HTTP {code})", err=True)
     return EXIT_CODES[result["status"]]
 
@@ -392,19 +368,7 @@ def runs(db: str, modality: str | None, as_json: bool) -> int:
     """List the runs of an experiment DB, newest first."""
     with _open_db(db, must_exist=True) as store:
         rows = store.list_runs(modality=modality)
-    if as_json:
-        click.echo(json.dumps(rows, indent=2))
-        return 0
-    table = [("id", "name", "modality", "samples", "created (UTC)", "notes")] + [
-        (str(r["run_id"]), r["name"], r["modality"], "-" if r["n_samples"] is None else f"{r['n_samples']:,}",
-         r["created_at"][:19].replace("T", " "), r["notes"])
-        for r in rows
-    ]
-    widths = [max(len(t[i]) for t in table) for i in range(5)]
-    for t in table:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(t[:5], widths, strict=True)) + "  " + t[5])
-    if not rows:
-        click.echo("(no runs)")
+    click.echo(json.dumps(rows, indent=2) if as_json else runs_table(rows))
     return 0
 
 
@@ -422,25 +386,7 @@ def show(run: str, db: str, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps({"run": r, "profile": prof, "comparisons": comps}, indent=2))
         return 0
-    click.echo(f"run {r['run_id']}: {r['name']} ({r['modality']}), created {r['created_at'][:19].replace('T', ' ')} UTC")
-    if r["notes"]:
-        click.echo(f"notes: {r['notes']}")
-    if prof is None:
-        click.echo("no profile stored")
-    else:
-        click.echo(f"profile: {_fmt_n(prof)}, seed {prof['seed']}")
-        if prof["modality"] == "text":
-            click.echo(f"  sequence length: mean {prof['seq_length_mean']:.1f}, std {prof['seq_length_std']:.1f}; "
-                       f"{prof['n_tokens']:,} tokens ({prof['token_kind']})")
-            click.echo(f"  top tokens: {', '.join(map(str, prof['top_tokens'][:10]))}")
-        else:
-            means = ", ".join(f"{m:.3f}" for m in prof["channel_means"])
-            click.echo(f"  {prof['n_channels']} channel(s), pixel means [{means}], mean brightness {prof['brightness_mean']:.3f}")
-        if "prediction_hist" in prof:
-            click.echo(f"  predicted classes: {prof['prediction_hist']}")
-    for c in comps:
-        click.echo(f"comparison {c['comparison_id']}: {c['reference_name']} -> {c['new_name']}: "
-                   f"{c['status'].upper()} (max drift {c['max_drift']:.3f}) at {c['created_at'][:19].replace('T', ' ')}")
+    click.echo(run_details(r, prof, comps))
     return 0
 
 
@@ -449,7 +395,7 @@ def show(run: str, db: str, as_json: bool) -> int:
 @click.option("--if-missing", is_flag=True, help="Do nothing when the DB already exists and has runs.")
 @click.option("--data-dir", type=click.Path(file_okay=False), default=None, help="Folder of the sample files.")
 def demo(db: str, if_missing: bool, data_dir: str | None) -> int:
-    """Build the demo experiment DB from the sample files shipped in data/.
+    """Build the demo experiment DB from the sample files shipped in the package.
 
     With --if-missing, an existing DB with runs is kept, unless its profiles are of a schema this
     version cannot read (then it is rebuilt).
@@ -482,17 +428,9 @@ def demo(db: str, if_missing: bool, data_dir: str | None) -> int:
 @click.option("--port", type=int, default=8501, show_default=True)
 def dashboard(db: str | None, port: int) -> int:
     """Start the Streamlit dashboard."""
-    import importlib.util
-    import subprocess
+    from .launch import launch_dashboard
 
-    spec = importlib.util.find_spec("dashboard")
-    if spec is None or not spec.submodule_search_locations:
-        raise CliError("the dashboard package is not installed")
-    app = Path(next(iter(spec.submodule_search_locations))) / "app.py"
-    env = dict(os.environ)
-    if db:
-        env["DRIFTBOARD_DB"] = str(Path(db).resolve())
-    return subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port)], env=env)
+    return launch_dashboard(db, port)
 
 
 # -- entry point -----------------------------------------------------------------------------------
@@ -500,24 +438,7 @@ def dashboard(db: str | None, port: int) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     """Console entry point: run ``drift`` and exit with its monitoring code."""
-    try:
-        code = cli.main(args=argv, prog_name="drift", standalone_mode=False)
-    except click.exceptions.NoArgsIsHelpError as e:
-        click.echo(e.ctx.get_help() if e.ctx else str(e), err=True)
-        code = EXIT_ERROR
-    except click.ClickException as e:  # usage errors: click says 2, monitoring says 3
-        e.show()
-        code = EXIT_ERROR
-    except click.exceptions.Abort:
-        click.echo("drift: aborted", err=True)
-        code = EXIT_ERROR
-    except (CliError, StoreError, DataFileError, ValueError, TypeError, OSError, sqlite3.Error) as e:
-        click.echo(f"drift: error: {e}", err=True)
-        code = EXIT_ERROR
-    except KeyboardInterrupt:
-        click.echo("drift: interrupted", err=True)
-        code = EXIT_ERROR
-    sys.exit(code if isinstance(code, int) else 0)
+    cli.main(args=argv, prog_name="drift")
 
 
 if __name__ == "__main__":

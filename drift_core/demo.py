@@ -1,4 +1,4 @@
-"""Build the demo experiment DB from the sample files shipped in ``data/``.
+"""Build the demo experiment DB from the sample files shipped in the package (``drift_core/demo_data/``).
 
 Runs, per modality: ``<m>-reference``, ``<m>-batch-ok`` and ``<m>-batch-drifted``, each profiled
 with its predictions, and one recorded comparison of each batch with its reference. Before them,
@@ -24,8 +24,8 @@ from .profile import compute_dataset_profile
 from .spec import TaskSpec
 from .store import ExperimentDB
 
-#: Folder of the shipped sample files (``data/`` of the repository).
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+#: Folder of the sample files, shipped as package data (written by ``data/make_samples.py``).
+DATA_DIR = Path(__file__).resolve().parent / "demo_data"
 
 _NOTES = {
     "reference": "Training data: the reference every batch is compared with.",

@@ -15,45 +15,15 @@ from numpy.typing import NDArray
 
 from . import _inputs
 from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from ._validate import InputError, check_predictions
 from .divergence import js_distance, kl_bits
 from .histograms import pad_to
 from .spec import TaskSpec
 
 
 def _as_classes(pred: Any, index: NDArray[np.int64], spec: TaskSpec) -> NDArray[np.int64]:
-    try:
-        arr = np.asarray(pred)
-    except ValueError as e:
-        raise ValueError(f"predictions are ragged ({e})") from None
-    if arr.dtype == object:
-        raise ValueError("predictions are ragged or not numeric; expected class ids (N,) or scores (N, K)")
-    if arr.ndim == 2:
-        if spec.num_classes is not None and arr.shape[1] != spec.num_classes:
-            raise ValueError(f"prediction scores have {arr.shape[1]} columns but TaskSpec.num_classes is {spec.num_classes}")
-        if arr.dtype.kind == "f":
-            bad = np.flatnonzero(~np.isfinite(arr).all(axis=1))
-            if len(bad):
-                raise ValueError(f"item {int(index[bad[0]])}: prediction scores contain NaN or inf")
-        return np.argmax(arr, axis=1).astype(np.int64)
-    if arr.ndim != 1:
-        raise ValueError(f"predictions must be class ids (N,) or scores (N, K), got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        bad = np.flatnonzero(~np.isfinite(arr) | (arr != np.floor(arr)))
-        if len(bad):
-            raise ValueError(f"item {int(index[bad[0]])}: prediction {arr[bad[0]].item()!r} is not a class id (an integer)")
-    elif arr.dtype.kind not in "iu":
-        raise ValueError(f"predictions must be integer class ids or float scores, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    neg = np.flatnonzero(arr < 0)
-    if len(neg):
-        raise ValueError(f"item {int(index[neg[0]])}: prediction {int(arr[neg[0]])} is negative")
-    if spec.num_classes is not None:
-        over = np.flatnonzero(arr >= spec.num_classes)
-        if len(over):
-            raise ValueError(
-                f"item {int(index[over[0]])}: prediction {int(arr[over[0]])} >= num_classes ({spec.num_classes})"
-            )
-    return arr
+    arr = check_predictions(pred, index, spec.num_classes)
+    return np.argmax(arr, axis=1).astype(np.int64) if arr.ndim == 2 else arr
 
 
 def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) -> dict[str, Any]:
@@ -72,7 +42,7 @@ def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) ->
         if sel.kind == "items" or isinstance(pred, list):
             for pos, v in zip(sel.index, pred, strict=True):
                 if v is None:
-                    raise ValueError(f"item {pos}: {spec.prediction_key!r} is missing (None)")
+                    raise InputError(pos, spec.prediction_key, "is missing (None)")
     else:
         return {}
     return _histogram(_as_classes(pred, sel.index, spec), spec.num_classes)

@@ -34,7 +34,11 @@ from collections.abc import Callable
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import chdtrc, ndtr, rel_entr  # chi-square and normal tails (scipy.stats costs ~1 s to import)
+from scipy.special import (  # chi-square and normal tails (scipy.stats costs ~1 s to import)
+    chdtrc,
+    ndtr,
+    rel_entr,
+)
 
 N_BOOTSTRAP = 200
 NOISE_QUANTILE = 0.99

@@ -45,6 +45,18 @@ class StoreError(ValueError):
     """A problem with the experiment DB file or with what is asked of it (unknown run, bad JSON)."""
 
 
+_SQLITE_STORE_ERRORS: dict[type, type] = {}
+
+
+def _sqlite_failure(path: Path, action: str, e: sqlite3.Error) -> StoreError:
+    """SQLite's error as a :class:`StoreError` naming the DB file; it stays an instance of SQLite's
+    own class too (``sqlite3.IntegrityError`` ...), so callers catching that keep working."""
+    cls = _SQLITE_STORE_ERRORS.get(type(e))
+    if cls is None:
+        cls = _SQLITE_STORE_ERRORS[type(e)] = type(f"Store{type(e).__name__}", (StoreError, type(e)), {})
+    return cls(f"{path}: cannot {action} the DB ({e})")
+
+
 def _v1(conn: sqlite3.Connection) -> None:
     conn.execute(
         """CREATE TABLE runs (
@@ -194,12 +206,18 @@ class ExperimentDB:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
-        with self._lock, self.db.atomic() as db:
-            yield db
+        try:
+            with self._lock, self.db.atomic() as db:
+                yield db
+        except sqlite3.Error as e:  # locked, read-only, disk full...: name the file
+            raise _sqlite_failure(self.path, "write to", e) from e
 
     def _rows(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
-        with self._lock:
-            return list(self.db.query(sql, params))
+        try:
+            with self._lock:
+                return list(self.db.query(sql, params))
+        except sqlite3.Error as e:
+            raise _sqlite_failure(self.path, "read", e) from e
 
     def close(self) -> None:
         """Close the connection (the handle cannot be used afterwards)."""

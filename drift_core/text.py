@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from . import _inputs
 from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from ._validate import InputError, InputTypeError
 from .divergence import js_distance, kl_bits
 from .histograms import coarsen, count_lengths, group_spans, length_edges, n_coarse_bins, shared_groups
 from .schema import MAX_KEPT_WORDS, TOP_K, validate_profile
@@ -49,14 +50,14 @@ def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np
         bad = np.flatnonzero(~np.isfinite(flat) | (flat != np.floor(flat)))
         if len(bad):
             i = _bad_item(index, lengths, int(bad[0]))
-            raise ValueError(f"item {i}: 'input_ids' holds a non-integer token id {flat[bad[0]].item()!r}")
+            raise InputError(i, "input_ids", f"holds a non-integer token id {flat[bad[0]].item()!r}")
     elif flat.dtype.kind not in "iub" and len(flat):
         raise TypeError(f"'input_ids' must hold integers, got dtype {flat.dtype}")
     if len(flat):
         neg = np.flatnonzero(flat < 0)
         if len(neg):
             i = _bad_item(index, lengths, int(neg[0]))
-            raise ValueError(f"item {i}: 'input_ids' holds a negative token id {int(flat[neg[0]])}")
+            raise InputError(i, "input_ids", f"holds a negative token id {int(flat[neg[0]])}")
     return flat.astype(np.int64, copy=False)
 
 
@@ -70,12 +71,12 @@ def _ids_from_arrow(col: Any, index: NDArray[np.int64]) -> Tokens:
         raise TypeError(f"'input_ids' column must be a list<int> column, got {col.type}")
     if col.null_count:
         first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-        raise ValueError(f"item {int(index[first])}: 'input_ids' is null")
+        raise InputError(index[first], "input_ids", "is null")
     lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False).astype(np.int64)
     values = pc.list_flatten(col)
     if values.null_count:
         pos = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
-        raise ValueError(f"item {_bad_item(index, lengths, pos)}: 'input_ids' holds a null token id")
+        raise InputError(_bad_item(index, lengths, pos), "input_ids", "holds a null token id")
     flat = values.to_numpy(zero_copy_only=False)
     return _check_ids(flat, lengths, index), lengths
 
@@ -83,7 +84,7 @@ def _ids_from_arrow(col: Any, index: NDArray[np.int64]) -> Tokens:
 def _ids_from_lists(seqs: list[Any], index: NDArray[np.int64]) -> Tokens:
     for pos, s in zip(index, seqs, strict=True):
         if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
-            raise TypeError(f"item {pos}: 'input_ids' must be a sequence of ints, got {type(s).__name__}")
+            raise InputTypeError(pos, "input_ids", f"must be a sequence of ints, got {type(s).__name__}")
     lengths = np.fromiter(map(len, seqs), dtype=np.int64, count=len(seqs))
     total = int(lengths.sum())
     if seqs and all(isinstance(s, np.ndarray) for s in seqs):
@@ -95,7 +96,7 @@ def _ids_from_lists(seqs: list[Any], index: NDArray[np.int64]) -> Tokens:
             for pos, s in zip(index, seqs, strict=True):
                 for t in s:
                     if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
-                        raise TypeError(f"item {pos}: 'input_ids' holds a non-integer token {t!r}") from e
+                        raise InputTypeError(pos, "input_ids", f"holds a non-integer token {t!r}") from e
             raise
     return _check_ids(flat, lengths, index), lengths
 
@@ -104,7 +105,7 @@ def _texts(values: Any, index: NDArray[np.int64]) -> list[str]:
     texts = values.to_pylist() if hasattr(values, "to_pylist") else list(values)
     for pos, t in zip(index, texts, strict=True):
         if not isinstance(t, str):
-            raise TypeError(f"item {pos}: 'text' must be a str, got {type(t).__name__}")
+            raise InputTypeError(pos, "text", f"must be a str, got {type(t).__name__}")
     return texts
 
 
@@ -126,14 +127,14 @@ def _token_kind(sel: _inputs.Selection, spec: TaskSpec) -> str:
         kinds = set()
         for pos, item in zip(sel.index, sel.source, strict=True):
             if not hasattr(item, "keys"):
-                raise TypeError(f"item {pos}: expected a mapping with {ids_key!r} or {text_key!r}, got {type(item).__name__}")
+                raise InputTypeError(pos, None, f"expected a mapping with {ids_key!r} or {text_key!r}, got {type(item).__name__}")
             has_ids, has_text = ids_key in item, text_key in item
             if not has_ids and not has_text:
-                raise ValueError(f"item {pos}: missing key {ids_key!r} (or {text_key!r})")
+                raise InputError(pos, None, f"missing key {ids_key!r} (or {text_key!r})")
             kinds.add("ids" if has_ids else "words")
             if len(kinds) > 1:
-                raise ValueError(
-                    f"item {pos}: dataset mixes {text_key!r} and {ids_key!r} items; profile them separately"
+                raise InputError(
+                    pos, None, f"dataset mixes {text_key!r} and {ids_key!r} items; profile them separately"
                 )
         return kinds.pop()
     if _inputs.has_column(sel, ids_key):

@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from . import _inputs
 from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from ._validate import InputError
 from .divergence import js_distance, kl_bits
 from .histograms import (
     BRIGHTNESS_EDGES,
@@ -45,7 +46,7 @@ def _channels_last(shape: tuple[int, ...], spec: TaskSpec) -> bool:
     return shape[-1] in _CHANNEL_SIZES and shape[0] not in _CHANNEL_SIZES
 
 
-def _pixel_scale(dtype: np.dtype[Any], spec: TaskSpec, where: str) -> tuple[float, float]:
+def _pixel_scale(dtype: np.dtype[Any], spec: TaskSpec, item: int) -> tuple[float, float]:
     """(offset, scale) mapping raw pixels to [0, 1] as (x - offset) / scale."""
     if spec.pixel_range is not None:
         low, high = spec.pixel_range
@@ -56,8 +57,8 @@ def _pixel_scale(dtype: np.dtype[Any], spec: TaskSpec, where: str) -> tuple[floa
         return 0.0, 1.0
     if dtype.kind == "b":
         return 0.0, 1.0
-    raise ValueError(
-        f"{where}: pixels of dtype {dtype} need TaskSpec(pixel_range=(low, high)), "
+    raise InputError(
+        item, None, f"pixels of dtype {dtype} need TaskSpec(pixel_range=(low, high)), "
         "e.g. pixel_range=(0, 65535) for uint16"
     )
 
@@ -79,8 +80,8 @@ class _Acc:
         if self.n_channels is None:
             self.n_channels = c
         elif c != self.n_channels:
-            raise ValueError(f"item {int(pos[0])}: image has {c} channels, earlier images have {self.n_channels}")
-        offset, scale = _pixel_scale(batch.dtype, spec, f"item {int(pos[0])}")
+            raise InputError(pos[0], None, f"image has {c} channels, earlier images have {self.n_channels}")
+        offset, scale = _pixel_scale(batch.dtype, spec, int(pos[0]))
         for start in range(0, len(batch), _CHUNK):
             x = batch[start : start + _CHUNK]
             p = pos[start : start + _CHUNK]
@@ -96,7 +97,7 @@ class _Acc:
                 if x.dtype.kind == "f":
                     finite = np.isfinite(f).all(axis=(1, 2))
                     if not finite.all():
-                        raise ValueError(f"item {int(p[np.flatnonzero(~finite)[0]])}: 'pixel_values' contains NaN or inf")
+                        raise InputError(p[np.flatnonzero(~finite)[0]], "pixel_values", "contains NaN or inf")
                 if offset != 0.0:
                     f = f - offset
                 lo, hi = f.min(axis=(1, 2)), f.max(axis=(1, 2))
@@ -104,8 +105,8 @@ class _Acc:
                 if len(bad):
                     i = int(bad[0])
                     rng = f"[{offset:g}, {offset + scale:g}]"
-                    raise ValueError(
-                        f"item {int(p[i])}: 'pixel_values' outside {rng} (min {lo[i] + offset:.4g}, max {hi[i] + offset:.4g}); "
+                    raise InputError(
+                        p[i], "pixel_values", f"outside {rng} (min {lo[i] + offset:.4g}, max {hi[i] + offset:.4g}); "
                         "pass TaskSpec(pixel_range=(low, high)) for normalised or other-range images"
                     )
                 s = f.sum(axis=axis)
@@ -125,7 +126,7 @@ def _layout(img: NDArray[Any], spec: TaskSpec, pos: int) -> tuple[NDArray[Any], 
         return img[None], False
     if img.ndim == 3:
         return img, _channels_last(img.shape, spec)
-    raise ValueError(f"item {pos}: 'pixel_values' must be (C,H,W), (H,W,C) or (H,W), got shape {img.shape}")
+    raise InputError(pos, "pixel_values", f"must be (C,H,W), (H,W,C) or (H,W), got shape {img.shape}")
 
 
 def profile_vision(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
@@ -147,13 +148,13 @@ def profile_vision(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         images: list[NDArray[Any]] = []
         for j, (pos, v) in enumerate(zip(sel.index, values, strict=True)):
             if v is None:
-                raise ValueError(f"item {pos}: 'pixel_values' is missing (None)")
+                raise InputError(pos, "pixel_values", "is missing (None)")
             try:
                 img = np.asarray(v)
             except ValueError as e:
-                raise ValueError(f"item {pos}: 'pixel_values' is ragged ({e})") from None
+                raise InputError(pos, "pixel_values", f"is ragged ({e})") from None
             if img.dtype == object or img.dtype.kind not in "uifb":
-                raise ValueError(f"item {pos}: 'pixel_values' is ragged or not numeric (dtype {img.dtype})")
+                raise InputError(pos, "pixel_values", f"is ragged or not numeric (dtype {img.dtype})")
             img, last = _layout(img, spec, int(pos))
             images.append(img)
             groups.setdefault((img.shape, img.dtype.str, last), []).append(j)

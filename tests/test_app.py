@@ -23,7 +23,7 @@ from drift_core.demo import build_demo_db
 from drift_core.store import ExperimentDB
 
 APP = str(Path(__file__).resolve().parents[1] / "dashboard" / "app.py")
-DATA = Path(__file__).resolve().parents[1] / "data"
+DATA = Path(__file__).resolve().parents[1] / "drift_core" / "demo_data"
 
 
 @pytest.fixture(scope="module")
@@ -247,7 +247,7 @@ def test_an_unreadable_demo_db_can_be_rebuilt_from_the_app(db_path):
 def test_server_path_in_data_is_profiled_and_can_be_saved_as_a_run(db_path):
     at = app()
     at.radio(key="cmp_source").set_value("Server path").run()
-    at.text_input(key="cmp_path").input("data/text_batch_drifted.jsonl")
+    at.text_input(key="cmp_path").input("text_batch_drifted.jsonl")
     at.text_input(key="cmp_pred_path").input("text_batch_drifted_predictions.csv").run()
     assert status(at) == "alert"
     n_history = len(ExperimentDB(db_path).comparisons())
@@ -426,12 +426,13 @@ def test_files_inside_a_root_are_resolved(tmp_path):
     assert resolve_server_path(str(tmp_path / "sub" / "a.jsonl"), [tmp_path]).name == "a.jsonl"
 
 
-def test_the_default_root_is_data(monkeypatch):
+def test_the_default_roots_are_data_and_the_shipped_samples(monkeypatch):
     from dashboard.sources import allowed_roots
 
     monkeypatch.delenv("DRIFTBOARD_DATA_ROOTS", raising=False)
-    assert allowed_roots() == [DATA]
-    assert resolve_server_path("data/text_reference.jsonl", allowed_roots()) == DATA / "text_reference.jsonl"
+    assert allowed_roots() == [DATA.parents[1] / "data", DATA]
+    assert resolve_server_path("text_reference.jsonl", allowed_roots()) == DATA / "text_reference.jsonl"
+    assert resolve_server_path("drift_core/demo_data/text_reference.jsonl", allowed_roots()) == DATA / "text_reference.jsonl"
 
 
 @pytest.mark.parametrize("raw", ["../secret.txt", "sub/../../secret.txt", "sub/../a.jsonl"], ids=str)

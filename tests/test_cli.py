@@ -1,4 +1,6 @@
-"""The `drift` command, run as a subprocess: monitoring exit codes, DB records, webhook, errors."""
+"""The `drift` command, in-process through click's CliRunner (as sqlite-utils tests its CLI), plus a
+handful of real subprocess runs for the console script, exit codes and the terminal.
+"""
 
 from __future__ import annotations
 
@@ -10,26 +12,42 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from drift_core.cli import cli
 from drift_core.schema import validate_profile
 from drift_core.store import ExperimentDB
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO / "data"
+DATA = REPO / "drift_core" / "demo_data"
 WARN_ONLY = [f"--threshold={m}=0.05,0.95" for m in ("seq_length_js", "token_freq_js", "top_tokens_drift", "prediction_js")]
+DRIFT_SCRIPT = Path(sys.executable).with_name("drift")
 
 
-def drift(*args: str | Path, env: dict[str, str] | None = None, **kw: Any) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "drift_core.cli", *map(str, args)],
-        capture_output=True, text=True, cwd=REPO, timeout=120,
-        env={**os.environ, "DRIFT_WEBHOOK_BACKOFF": "0.01", **(env or {})}, **kw,
-    )
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def drift(*args: str | Path, env: dict[str, str] | None = None) -> Run:
+    """Run ``drift ARGS`` in this process; exit code, stdout and stderr as a subprocess would see them."""
+    r = CliRunner().invoke(cli, [str(a) for a in args], env={"DRIFT_WEBHOOK_BACKOFF": "0.01", **(env or {})},
+                           prog_name="drift", catch_exceptions=False)
+    return Run(r.exit_code, r.stdout, r.stderr)
+
+
+def drift_process(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[str]:
+    """Run the installed ``drift`` console script as a real process."""
+    return subprocess.run([str(DRIFT_SCRIPT), *map(str, args)], capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={**os.environ, "DRIFT_WEBHOOK_BACKOFF": "0.01"}, **kw)
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +166,7 @@ def test_profile_without_a_tty_draws_no_progress_bar(tmp_path: Path) -> None:
 def test_profile_on_a_tty_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None:
     master, slave = pty.openpty()
     proc = subprocess.run(
-        [sys.executable, "-m", "drift_core.cli", "profile", str(DATA / "text_reference.jsonl"), "--out", str(tmp_path / "p.json")],
+        [str(DRIFT_SCRIPT), "profile", str(DATA / "text_reference.jsonl"), "--out", str(tmp_path / "p.json")],
         stdout=subprocess.PIPE, stderr=slave, cwd=REPO, timeout=120, text=True,
     )
     os.close(slave)
@@ -167,7 +185,7 @@ def test_profile_on_a_tty_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None
 def test_profile_of_a_malformed_file_exits_3_naming_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input_ids": [1, 2]}\n{"input_ids": [3,\n')
-    r = drift("profile", bad, "--db", tmp_path / "runs.db")
+    r = drift_process("profile", bad, "--db", tmp_path / "runs.db")
     assert r.returncode == 3
     assert r.stderr.strip() == f"drift: error: {bad}: line 2: invalid JSON (Expecting value at column 18)"
     with ExperimentDB(tmp_path / "runs.db") as store:
@@ -248,6 +266,52 @@ def test_usage_errors_exit_3_not_2(args: list[str]) -> None:
     r = drift(*args)
     assert r.returncode == 3
     assert "Error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_console_script_exits_3_on_a_usage_error() -> None:
+    r = drift_process("compare", "--bogus")
+    assert r.returncode == 3
+    assert "Error:" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_the_console_script_exits_with_the_monitoring_code(demo_db: Path) -> None:
+    r = drift_process("compare", "text-reference", "text-batch-drifted", "--db", demo_db)
+    assert r.returncode == 2 and "status: ALERT" in r.stdout
+
+
+def test_python_dash_m_runs_the_cli(demo_db: Path) -> None:
+    r = subprocess.run([sys.executable, "-m", "drift_core.cli", "runs", "--db", str(demo_db)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and "text-reference" in r.stdout
+
+
+@pytest.fixture
+def broken_compare(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make `drift compare` fail the way a bug would (not an error users make)."""
+
+    def boom(*args: Any, **kwargs: Any) -> Any:
+        raise KeyError("brightness_js")
+
+    monkeypatch.setattr("drift_core.cli.compare_profiles", boom)
+
+
+def test_an_unexpected_error_exits_3_in_one_line_without_a_traceback(demo_db: Path, broken_compare: None) -> None:
+    r = drift("compare", "text-reference", "text-batch-ok", "--db", demo_db)
+    assert r.returncode == 3
+    assert r.stderr == "drift: error: unexpected KeyError: 'brightness_js' (run `drift --debug ...` for the traceback)\n"
+
+
+def test_debug_prints_the_traceback_of_an_error(demo_db: Path, broken_compare: None) -> None:
+    r = drift("--debug", "compare", "text-reference", "text-batch-ok", "--db", demo_db)
+    assert r.returncode == 3
+    assert "Traceback (most recent call last)" in r.stderr and "KeyError: 'brightness_js'" in r.stderr
+    assert r.stderr.rstrip().endswith("drift: error: unexpected KeyError: 'brightness_js' (run `drift --debug ...` for the traceback)")
+
+
+def test_a_store_error_names_the_db_file(demo_db: Path) -> None:
+    r = drift("show", "no-such-run", "--db", demo_db)
+    assert r.returncode == 3
+    assert r.stderr == f"drift: error: {demo_db}: no run with id or name 'no-such-run'\n"
 
 
 def test_a_file_that_is_not_sqlite_exits_3(tmp_path: Path) -> None:

@@ -16,7 +16,14 @@ import pyarrow.parquet as pq
 import pytest
 from PIL import Image
 
-from drift_core.io import DataFileError, guess_modality, profile_file, read_dataset, read_predictions
+from drift_core.io import (
+    DataFileError,
+    InMemoryFile,
+    guess_modality,
+    profile_file,
+    read_dataset,
+    read_predictions,
+)
 from drift_core.profile import compute_dataset_profile
 from drift_core.spec import TaskSpec
 
@@ -111,10 +118,12 @@ def test_jsonl_blank_lines_are_skipped_and_errors_name_the_physical_line(tmp_pat
 
 
 def test_jsonl_nan_token_is_a_clear_error(tmp_path: Path) -> None:
+    # token values are checked once, by the core; its item-level error is mapped to the line by attribute
     path = tmp_path / "nan.jsonl"
     path.write_text('{"input_ids": [1, 2]}\n{"input_ids": [1, NaN]}\n')
-    with pytest.raises(DataFileError, match=r"nan.jsonl: line 2: 'input_ids' must be a list of non-negative ints, found nan"):
+    with pytest.raises(DataFileError, match=r"nan.jsonl: line 2: 'input_ids' holds a non-integer token id nan$") as info:
         profile_file(path, TEXT)
+    assert (info.value.path, info.value.line, info.value.reason) == (str(path), 2, "'input_ids' holds a non-integer token id nan")
 
 
 def test_jsonl_without_a_text_field_asks_for_a_column(tmp_path: Path) -> None:
@@ -385,4 +394,63 @@ def test_shipped_sample_files_are_what_make_samples_writes(tmp_path: Path) -> No
     repo = Path(__file__).resolve().parent.parent
     subprocess.run([sys.executable, str(repo / "data" / "make_samples.py"), str(tmp_path)], check=True, capture_output=True)
     written = sorted(p.name for p in tmp_path.iterdir())
-    assert written and all((tmp_path / n).read_bytes() == (repo / "data" / n).read_bytes() for n in written)
+    shipped = repo / "drift_core" / "demo_data"
+    assert written == sorted(p.name for p in shipped.iterdir() if p.is_file())
+    assert all((tmp_path / n).read_bytes() == (shipped / n).read_bytes() for n in written)
+
+
+# -- structured errors and in-memory files ---------------------------------------------------------
+
+
+def test_a_core_item_error_is_mapped_to_the_files_own_column_and_row(tmp_path: Path) -> None:
+    path = tmp_path / "b.parquet"
+    pq.write_table(pa.table({"tok": [[1, 2], [3], [4, -5]]}), path)
+    with pytest.raises(DataFileError) as info:
+        profile_file(path, TEXT, column="tok")
+    e = info.value
+    assert (e.record, e.unit, e.reason) == (3, "row", "'tok' holds a negative token id -5")
+    assert str(e) == f"{path}: row 3: 'tok' holds a negative token id -5"
+
+
+def test_a_bad_class_id_in_a_predictions_file_names_its_line(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "b.jsonl", [{"text": "good"}, {"text": "bad"}])
+    (tmp_path / "p.csv").write_text("prediction\n1\n\n-2\n")
+    with pytest.raises(DataFileError) as info:
+        profile_file(path, TEXT, predictions_path=tmp_path / "p.csv")
+    assert (info.value.path, info.value.line, info.value.reason) == (str(tmp_path / "p.csv"), 4, "prediction -2 is negative")
+
+
+def test_data_file_error_carries_its_place_as_attributes(tmp_path: Path) -> None:
+    folder = tmp_path / "imgs"
+    write_pngs(folder, images(2))
+    (folder / "img_001.png").write_bytes(b"not a png")
+    with pytest.raises(DataFileError) as info:
+        profile_file(folder, VISION)
+    e = info.value
+    assert (e.path, e.member, e.line, e.record, e.where) == (str(folder), "img_001.png", None, None, "image 'img_001.png'")
+    assert str(e) == f"{folder}: image 'img_001.png': {e.reason}"
+
+
+@pytest.mark.parametrize("name", ["b.jsonl", "b.csv", "b.parquet", "b.npy", "b.npz"], ids=lambda n: n.split(".")[1])
+def test_an_in_memory_file_profiles_like_the_file_on_disk(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    spec = TEXT if name.endswith(("jsonl", "csv", "parquet")) else VISION
+    items = token_items(30)
+    if name.endswith("jsonl"):
+        write_jsonl(path, items)
+    elif name.endswith("csv"):
+        path.write_text("input_ids\n" + "".join(f'"{i["input_ids"]}"\n' for i in items))
+    elif name.endswith("parquet"):
+        pq.write_table(pa.table({"input_ids": [i["input_ids"] for i in items]}), path)
+    elif name.endswith("npy"):
+        np.save(path, images(9))
+    else:
+        np.savez_compressed(path, images=images(9), predictions=np.arange(9) % 3)
+    memory = InMemoryFile(name, path.read_bytes())
+    assert_same_profile(profile_file(memory, spec, sample_size=7), profile_file(path, spec, sample_size=7))
+
+
+def test_an_in_memory_file_error_names_the_upload_not_a_temp_file() -> None:
+    with pytest.raises(DataFileError, match=r"^upload.jsonl: line 2: invalid JSON") as info:
+        profile_file(InMemoryFile("upload.jsonl", b'{"text": "a"}\n{"text": \n'), TEXT)
+    assert info.value.line == 2

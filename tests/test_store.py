@@ -227,3 +227,15 @@ def test_importing_the_store_io_and_cli_pulls_in_no_pandas_or_ui() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_an_sqlite_failure_is_a_store_error_naming_the_db_file(db: ExperimentDB, text_spec: TaskSpec) -> None:
+    from drift_core.store import StoreError
+
+    conn = sqlite3.connect(db.path)
+    conn.execute("CREATE TRIGGER no_insert BEFORE INSERT ON runs BEGIN SELECT RAISE(ABORT, 'disk on fire'); END")
+    conn.commit()
+    conn.close()
+    with pytest.raises(StoreError, match=r"runs.db: cannot write to the DB \(disk on fire\)") as info:
+        db.create_run("reference", text_spec)
+    assert isinstance(info.value, sqlite3.IntegrityError) and str(db.path) in str(info.value)

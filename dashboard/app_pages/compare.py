@@ -184,7 +184,7 @@ def new_data_picker(runs: list[dict[str, Any]], ref_run: dict[str, Any]) -> dict
     else:
         roots = allowed_roots()
         chosen["path"] = st.text_input(
-            "Path on the server", key="cmp_path", placeholder="data/text_batch_drifted.jsonl",
+            "Path on the server", key="cmp_path", placeholder="text_batch_drifted.jsonl",
             help="Only files inside these folders can be read: " + ", ".join(str(r) for r in roots),
         )
         chosen["pred_path"] = st.text_input("Predictions path (optional)", key="cmp_pred_path")
@@ -271,12 +271,10 @@ def load_new(chosen: dict[str, Any], db_path: str, ref_run: dict[str, Any]) -> t
             st.info("Upload a data file in the sidebar to compare it with the reference.", icon=":material/upload:")
             return None
         pred = chosen["pred_upload"]
-        raw = upload.getvalue()
-        profile = data.profile_upload(
-            upload.name, raw, spec, chosen["sample_size"], (pred.name, pred.getvalue()) if pred else None
+        key, profile = data.profile_upload(
+            upload.name, upload.getvalue(), spec, chosen["sample_size"], (pred.name, pred.getvalue()) if pred else None
         )
-        pred_key = data.upload_digest(pred.getvalue()) if pred else None
-        return upload.name, f"upload:{data.upload_digest(raw)}:{pred_key}:{chosen['sample_size']}", profile
+        return upload.name, key, profile
     if not chosen["path"].strip():
         st.info("Enter the path of a data file on the server in the sidebar.", icon=":material/folder_open:")
         return None

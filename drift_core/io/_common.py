@@ -1,0 +1,192 @@
+"""What every reader shares: the error, where data comes from (a path or bytes), chunks of records.
+
+A reader is built on a :class:`Source` (a file or folder on disk, or the bytes of an upload), knows
+its ``n_records`` and yields :class:`Chunk` s of the records kept by a sample. Each record of a
+chunk carries its *place* in the file (line, record number or member name), so that an item-level
+:class:`~drift_core._validate.InputError` of the core becomes a :class:`DataFileError` at that place.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..spec import TaskSpec
+
+#: Records per chunk for text; vision chunks hold about :data:`CHUNK_BYTES` of pixels.
+TEXT_CHUNK = 10_000
+CHUNK_BYTES = 64 * 2**20
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be read: ``"<path>: <where>: <reason>"``.
+
+    Attributes: ``path`` (as given, or an upload's file name), ``reason``, and where known the
+    place in the file: ``line`` (1-based physical line), ``record`` (the record's number as the
+    file counts them, read with ``unit``: "record 3", "row 2", "image at index 5") or ``member``
+    (a file inside a folder or ``.zip``, read with ``unit``: "image 'cats/3.png'"). ``where`` is
+    that place in words, ``None`` for the whole file.
+
+    Examples
+    --------
+    >>> e = DataFileError("batch.jsonl", "invalid JSON (Expecting value at column 18)", line=2)
+    >>> str(e)
+    'batch.jsonl: line 2: invalid JSON (Expecting value at column 18)'
+    >>> str(DataFileError("imgs", "cannot be decoded", member="a.png", unit="image"))
+    "imgs: image 'a.png': cannot be decoded"
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        reason: str,
+        *,
+        line: int | None = None,
+        record: int | None = None,
+        member: str | None = None,
+        unit: str = "record",
+    ) -> None:
+        self.path, self.reason = str(path), reason
+        self.line, self.record, self.member, self.unit = line, record, member, unit
+        where = self.where
+        super().__init__(f"{self.path}: {where}: {reason}" if where else f"{self.path}: {reason}")
+
+    @property
+    def where(self) -> str | None:
+        """``"line 17"``, ``"row 2"``, ``"image 'cats/3.png'"``, or ``None`` for the whole file."""
+        return where(**self.place())
+
+    def place(self) -> dict[str, Any]:
+        """The keyword arguments that name this error's place (to re-raise it elsewhere)."""
+        return {"line": self.line, "record": self.record, "member": self.member, "unit": self.unit}
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.path, self.reason, self.place()))
+
+
+def where(line: int | None = None, record: int | None = None, member: str | None = None, unit: str = "record") -> str | None:
+    """A place in a file in words (see :class:`DataFileError`)."""
+    if line is not None:
+        return f"line {line}"
+    if record is not None:
+        return f"{unit} {record}"
+    if member is not None:
+        return f"{unit} {member!r}"
+    return None
+
+
+def _rebuild(path: str, reason: str, place: dict[str, Any]) -> DataFileError:
+    return DataFileError(path, reason, **place)
+
+
+@dataclass(frozen=True)
+class InMemoryFile:
+    """The bytes of a file that is not on disk (an upload): ``name`` gives its kind and is shown in errors."""
+
+    name: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a reader's bytes come from: a path on disk, or an :class:`InMemoryFile`."""
+
+    name: str
+    path: Path | None = None
+    data: bytes | None = field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, x: str | Path | InMemoryFile | Source) -> Source:
+        if isinstance(x, Source):
+            return x
+        if isinstance(x, InMemoryFile):
+            return cls(x.name, None, x.data)
+        return cls(str(Path(x)), Path(x))
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.name).suffix.lower()
+
+    def exists(self) -> bool:
+        return self.data is not None or (self.path is not None and self.path.exists())
+
+    def is_dir(self) -> bool:
+        return self.path is not None and self.path.is_dir()
+
+    def is_file(self) -> bool:
+        return self.data is not None or (self.path is not None and self.path.is_file())
+
+    def open(self) -> IO[bytes]:
+        """A binary file object (the caller closes it)."""
+        if self.data is not None:
+            return io.BytesIO(self.data)
+        assert self.path is not None
+        return open(self.path, "rb")
+
+    def open_text(self) -> IO[str]:
+        """The file as UTF-8 text with universal newlines left to the csv module (``newline=""``)."""
+        return io.TextIOWrapper(self.open(), encoding="utf-8", newline="")
+
+    def read_bytes(self) -> bytes:
+        if self.data is not None:
+            return self.data
+        assert self.path is not None
+        return self.path.read_bytes()
+
+    def err(self, reason: str, **place: Any) -> DataFileError:
+        return DataFileError(self.name, reason, **place)
+
+
+@dataclass
+class Chunk:
+    """Consecutive records of a file (only the kept ones when sampling).
+
+    ``positions`` are the records' 0-based indices in the file, ``places[i]`` names where record
+    ``i`` is (``{"line": 12}``), ``data`` is what :func:`~drift_core.compute_dataset_profile`
+    accepts and ``predictions`` the records' own predictions, if the file carries them.
+    """
+
+    positions: NDArray[np.int64]
+    places: list[dict[str, Any]]
+    data: Any
+    predictions: Any = None
+
+
+class Reader:
+    """A chunked reader: ``n_records`` and ``chunks(chunk_size, keep)``."""
+
+    source: Source
+    n_records: int
+    chunk_size: int = TEXT_CHUNK
+
+    def __init__(self, source: Source, spec: TaskSpec, column: str | None) -> None:
+        raise NotImplementedError
+
+    def chunks(self, chunk_size: int, keep: NDArray[np.int64] | None) -> Iterator[Chunk]:
+        raise NotImplementedError
+
+    def predictions(self) -> NDArray[Any] | None:
+        """Predictions stored beside the data as a whole (an ``.npz`` array), else ``None``."""
+        return None
+
+    def field_name(self, key: str) -> str | None:
+        """The file's own name for the core's item key ``key`` (``"text"`` may be a column
+        ``"review"``), or ``None`` when the file has no named fields (arrays, images, plain text)."""
+        return None
+
+    def err(self, reason: str, **place: Any) -> DataFileError:
+        return self.source.err(reason, **place)
+
+
+def kept(keep: NDArray[np.int64] | None, start: int, stop: int) -> NDArray[np.int64]:
+    """Positions in [start, stop) that are kept (all of them without a sample)."""
+    if keep is None:
+        return np.arange(start, stop, dtype=np.int64)
+    lo, hi = np.searchsorted(keep, [start, stop])
+    return keep[lo:hi]

@@ -1,0 +1,201 @@
+"""Text in tables: ``.csv`` / ``.tsv`` (a header row) and ``.parquet`` (a ``string`` or ``list<int>`` column).
+
+The column is ``input_ids`` or ``text``, else the only other (CSV) or the only usable (Parquet)
+column; ``column=`` overrides. A CSV ``input_ids`` cell holds ``[1, 2, 3]`` or ``1 2 3``. A
+``prediction`` column beside it carries the records' predictions. CSV records are named by the
+physical line they end on; Parquet records by their 1-based row.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import sys
+from collections.abc import Iterator
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .._validate import pick_text_field
+from ..spec import TaskSpec
+from ._common import Chunk, Reader, Source, kept
+
+_INT_LIST = re.compile(r"^\s*\[?\s*(\d+(\s*[,\s]\s*\d+)*)?\s*\]?\s*$")
+
+
+def parse_class_cell(cell: str, column: str) -> int:
+    """A CSV cell holding a class id, as an int (its sign is checked with the other predictions).
+
+    Raises ``ValueError`` with the reason.
+    """
+    try:
+        return int(cell)
+    except ValueError:
+        raise ValueError(f"column {column!r} must be a class id (an int >= 0), got {cell!r:.40}") from None
+
+
+def csv_rows(f: IO[str], delimiter: str) -> Any:
+    """A ``csv.reader`` that accepts fields of any size."""
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    return csv.reader(f, delimiter=delimiter)
+
+
+def delimiter_of(source: Source) -> str:
+    return "\t" if source.suffix == ".tsv" else ","
+
+
+class CsvReader(Reader):
+    def __init__(self, source: Source, spec: TaskSpec, column: str | None) -> None:
+        self.source, self.spec = source, spec
+        self.delimiter = delimiter_of(source)
+        with source.open_text() as f:
+            reader = csv_rows(f, self.delimiter)
+            try:
+                self.header = next(reader)
+            except StopIteration:
+                raise self.err("empty file (no header row)") from None
+            except csv.Error as e:
+                raise self.err(f"malformed CSV ({e})", line=1) from None
+            except UnicodeDecodeError:
+                raise self.err("not valid UTF-8", line=1) from None
+            self.n_records = self._count(reader)
+        others = [c for c in self.header if c != spec.prediction_key]
+        try:
+            self.field = pick_text_field(self.header, spec, column, others, "column", "other")
+        except ValueError as e:
+            raise self.err(str(e), line=1) from None
+        self.key = spec.input_ids_key if self.field == spec.input_ids_key else spec.text_key
+        self.pred_col = self.header.index(spec.prediction_key) if spec.prediction_key in self.header else None
+        if self.pred_col == self.header.index(self.field):
+            self.pred_col = None
+
+    def field_name(self, key: str) -> str | None:
+        return self.field if key == self.key else key if key == self.spec.prediction_key else None
+
+    def _count(self, reader: Any) -> int:
+        n = 0
+        try:
+            for row in reader:
+                n += bool(row)
+        except csv.Error as e:
+            raise self.err(f"malformed CSV ({e})", line=reader.line_num) from None
+        except UnicodeDecodeError:
+            raise self.err(f"not valid UTF-8 (after line {reader.line_num})") from None
+        return n
+
+    def chunks(self, chunk_size: int, keep: NDArray[np.int64] | None) -> Iterator[Chunk]:
+        col = self.header.index(self.field)
+        width = len(self.header)
+        keep_set = None if keep is None else set(keep.tolist())
+        pos: list[int] = []
+        places: list[dict[str, Any]] = []
+        items: list[dict[str, Any]] = []
+        preds: list[int] = []
+        with self.source.open_text() as f:
+            reader = csv_rows(f, self.delimiter)
+            next(reader)
+            i = -1
+            for row in reader:
+                if not row:
+                    continue
+                i += 1
+                if keep_set is not None and i not in keep_set:
+                    continue
+                place = {"line": reader.line_num}
+                if len(row) != width:
+                    raise self.err(f"expected {width} fields (as in the header), got {len(row)}", **place)
+                try:
+                    items.append({self.key: self._value(row[col])})
+                    if self.pred_col is not None:
+                        preds.append(parse_class_cell(row[self.pred_col], self.spec.prediction_key))
+                except ValueError as e:
+                    raise self.err(str(e), **place) from None
+                pos.append(i)
+                places.append(place)
+                if len(items) >= chunk_size:
+                    yield self._chunk(pos, places, items, preds)
+                    pos, places, items, preds = [], [], [], []
+        if items:
+            yield self._chunk(pos, places, items, preds)
+
+    def _chunk(self, pos: list[int], places: list[dict[str, Any]], items: list[dict[str, Any]], preds: list[int]) -> Chunk:
+        p = np.asarray(preds, dtype=np.int64) if self.pred_col is not None else None
+        return Chunk(np.asarray(pos, dtype=np.int64), places, items, p)
+
+    def _value(self, cell: str) -> Any:
+        if self.key == self.spec.text_key:
+            return cell
+        if not _INT_LIST.match(cell):
+            raise ValueError(f"column {self.field!r} must hold token ids like '[1, 2, 3]' or '1 2 3', got {cell!r:.40}")
+        return [int(t) for t in re.findall(r"\d+", cell)]
+
+
+def _arrow_kind(t: Any) -> str | None:
+    import pyarrow as pa
+
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if (pa.types.is_list(t) or pa.types.is_large_list(t)) and pa.types.is_integer(t.value_type):
+        return "ids"
+    return None
+
+
+class ParquetReader(Reader):
+    def __init__(self, source: Source, spec: TaskSpec, column: str | None) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        self.source, self.spec = source, spec
+        try:
+            self.file = pq.ParquetFile(source.path if source.path is not None else source.open())
+        except (pa.ArrowException, OSError) as e:
+            raise self.err(f"not a readable Parquet file ({e})") from None
+        schema = self.file.schema_arrow
+        self.n_records = self.file.metadata.num_rows
+        names = schema.names
+        usable = [n for n in names if _arrow_kind(schema.field(n).type) and n != spec.prediction_key]
+        try:
+            self.field = pick_text_field(names, spec, column, usable, "column", "string or list<int>")
+        except ValueError as e:
+            raise self.err(str(e)) from None
+        kind = _arrow_kind(schema.field(self.field).type)
+        if kind is None:
+            raise self.err(f"column {self.field!r} has type {schema.field(self.field).type}; expected string or list<int>")
+        self.kind = kind
+        self.pred_col = spec.prediction_key if spec.prediction_key in names and spec.prediction_key != self.field else None
+
+    def field_name(self, key: str) -> str | None:
+        return self.field if key in (self.spec.input_ids_key, self.spec.text_key) else None
+
+    def chunks(self, chunk_size: int, keep: NDArray[np.int64] | None) -> Iterator[Chunk]:
+        import pyarrow as pa
+
+        key = self.spec.input_ids_key if self.kind == "ids" else self.spec.text_key
+        cols = [self.field] + ([self.pred_col] if self.pred_col else [])
+        start = 0
+        try:
+            for batch in self.file.iter_batches(batch_size=chunk_size, columns=cols):
+                stop = start + batch.num_rows
+                pos = kept(keep, start, stop)
+                if len(pos):
+                    if len(pos) != batch.num_rows:
+                        batch = batch.take(pa.array(pos - start))
+                    values = batch.column(0)
+                    self._check_nulls(values, pos, self.field)
+                    preds = None
+                    if self.pred_col is not None:
+                        p = batch.column(1)
+                        self._check_nulls(p, pos, self.pred_col)
+                        preds = p.to_numpy(zero_copy_only=False)
+                    places = [{"record": int(i) + 1, "unit": "row"} for i in pos]
+                    yield Chunk(pos, places, pa.table({key: values}), preds)
+                start = stop
+        except pa.ArrowException as e:
+            raise self.err(f"cannot read the Parquet data from row {start + 1} on ({e})") from None
+
+    def _check_nulls(self, values: Any, pos: NDArray[np.int64], name: str) -> None:
+        # Nulls are a file-level matter (a cell left empty): named here by row, before the core sees them.
+        if values.null_count:
+            nulls = np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))
+            raise self.err(f"column {name!r} is null", record=int(pos[nulls[0]]) + 1, unit="row")
