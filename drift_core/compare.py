@@ -175,7 +175,7 @@ def compare_profiles(
             if shift is not None and shift_adjusted[e.name] < alpha:
                 entry["cell_shift"] = {"cell": shift.cell, "ref_share": shift.ref_share,
                                        "new_share": shift.new_share, "p_adjusted": shift_adjusted[e.name]}
-                if entry["status"] == "ok":
+                if entry["status"] == "ok":  # the cell rule raised it: say what moved, first
                     entry["status"] = "warn"
                     entry["summary"] = f"{shift.words()}; {e.summary}"
         metrics[e.name] = entry
