@@ -23,7 +23,7 @@ TOP_K = 100
 
 class CommonProfile(TypedDict):
     schema_version: int
-    modality: Literal["text", "vision"]
+    modality: Literal["text", "vision", "outputs"]  # "outputs": predictions alone
     n_samples: int
     n_total: int | None
     sample_size: int | None
@@ -117,6 +117,7 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "top_tokens": list,
     "top_token_counts": list,
 }
+_OUTPUTS: dict[str, type | tuple[type, ...]] = {"prediction_hist": list, "num_classes": int}
 _VISION: dict[str, type | tuple[type, ...]] = {
     "n_channels": int,
     "n_pixels": int,
@@ -182,9 +183,9 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
             f"{SCHEMA_VERSION}); upgrade driftboard"
         )
     modality = profile.get("modality")
-    if modality not in ("text", "vision"):
-        raise ValueError(f"{name}: field 'modality' must be 'text' or 'vision', got {modality!r}")
-    fields = {**_COMMON, **(_TEXT if modality == "text" else _VISION)}
+    if modality not in ("text", "vision", "outputs"):
+        raise ValueError(f"{name}: field 'modality' must be 'text', 'vision' or 'outputs', got {modality!r}")
+    fields = {**_COMMON, **{"text": _TEXT, "vision": _VISION, "outputs": _OUTPUTS}[modality]}
     for key, typ in fields.items():
         if key not in profile:
             raise ValueError(f"{name}: missing field {key!r} for a {modality} profile")
@@ -197,7 +198,7 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
     try:
         if modality == "text":
             _validate_text(profile, n)
-        else:
+        elif modality == "vision":
             _validate_vision(profile, n)
         if "prediction_hist" in profile:
             _counts("prediction_hist", profile["prediction_hist"])
