@@ -34,11 +34,14 @@ def should_alert(status: str, alert_on: str) -> bool:
 
 
 def alert_payload(
-    result: Mapping[str, Any], reference: Mapping[str, Any], new: Mapping[str, Any], comparison_id: int | None
+    result: Mapping[str, Any], reference: Mapping[str, Any], new: Mapping[str, Any], comparison_id: int | None,
+    history: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The JSON body of an alert: status, scores, per-metric status and summaries, both sides, time.
 
-    ``reference`` and ``new`` describe the sides (``{"name", "run_id", "source"}``).
+    ``reference`` and ``new`` describe the sides (``{"name", "run_id", "source"}``); ``history``
+    is the reference's history verdict (``drift_core.history_cli.webhook_history``), None without
+    an experiment DB.
     """
     return {
         "source": "driftboard",
@@ -51,6 +54,7 @@ def alert_payload(
         "metric_status": result["metric_status"],
         "summaries": {name: m.get("summary", "") for name, m in result["metrics"].items()},
         "summary": result["summary"],
+        "history": dict(history) if history is not None else None,
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
 

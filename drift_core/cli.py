@@ -23,8 +23,11 @@ import click
 
 from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
 from .compare import compare_profiles
+from .history import HistoryRule, HistoryVerdict, reference_history
+from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
 from .console import comparison_report, run_details, runs_table, sample_description
 from .io import DataFileError, guess_modality, profile_file
+from .metrics_export import metrics_text, write_metrics_file
 from .schema import validate_profile
 from .spec import TaskSpec
 from .store import ExperimentDB
@@ -285,16 +288,27 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
 @click.option("--new-predictions", type=click.Path(), help="Predictions for NEW when it is a data file.")
 @click.option("--ref-name", help="Run name for REF when it is a file (default: the file name).")
 @click.option("--new-name", help="Run name for NEW when it is a file (default: the file name).")
+@click.option("--metrics-file", type=click.Path(dir_okay=False), metavar="PATH",
+              help="Write Prometheus metrics (scores, statuses, p-values, history state) here, atomically.")
+@click.option("--alert-by", type=click.Choice(ALERT_BY), default="status", show_default=True,
+              help="What alerts (webhook and exit code): the per-batch status, the history rule (needs --db), or either.")
+@history_options
 @spec_options
 def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | None, alert_on: str,
             webhook_retries: int, webhook_backoff: float | None, thresholds: tuple[str, ...], alpha: float,
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
-            pixel_range: tuple[float, float] | None, sample_size: str, seed: int) -> int:
+            pixel_range: tuple[float, float] | None, sample_size: str, seed: int, metrics_file: str | None = None,
+            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05) -> int:
     """Compare NEW with REF and exit 0 ok / 1 warn / 2 alert (3 on error).
 
-    REF and NEW are run ids or names in --db, profile JSON files, or data files.
+    REF and NEW are run ids or names in --db, profile JSON files, or data files. With --db the
+    history rule reads the comparisons recorded against REF (see `drift history`).
     """
+    if alert_by != "status" and db is None:
+        raise click.UsageError("--alert-by history|either needs --db (the history is read from the experiment DB)")
+    rule = HistoryRule(horizon=horizon, false_alarm=false_alarm)
+    verdict: HistoryVerdict | None = None
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise click.BadParameter(f"expected an http(s) URL, got {webhook!r}", param_hint="--webhook")
     th = _thresholds(thresholds)
@@ -327,6 +341,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
                     s.run_id = store.create_run(s.name, spec, notes=f"from {s.arg}", profile=s.profile)
             assert ref_side.run_id is not None and new_side.run_id is not None
             comparison_id = store.record_comparison(ref_side.run_id, new_side.run_id, result)
+            verdict = reference_history(store, ref_side.run_id, rule)
     finally:
         if store is not None:
             store.close()
@@ -335,11 +350,18 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
                                "comparison_id": comparison_id, "result": result}, allow_nan=False, indent=2))
     else:
         click.echo(comparison_report(result, ref_side.describe(), new_side.describe(), ref_side.profile, new_side.profile))
-    if webhook is not None and should_alert(result["status"], alert_on):
-        payload = alert_payload(result, ref_side.describe(), new_side.describe(), comparison_id)
+        if verdict is not None:
+            click.echo(f"history: {verdict.state.upper()}: {verdict.summary}")
+    if metrics_file is not None:
+        write_metrics_file(metrics_file, metrics_text(result, ref_side.name, verdict, comparison_id))
+    send, exit_code = alert_decision(alert_by, should_alert(result["status"], alert_on), EXIT_CODES[result["status"]],
+                                     verdict)
+    if webhook is not None and send:
+        payload = alert_payload(result, ref_side.describe(), new_side.describe(), comparison_id,
+                                history=webhook_history(verdict))
         code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff)
         click.echo(f"alert sent to {webhook} (HTTP {code})", err=True)
-    return EXIT_CODES[result["status"]]
+    return exit_code
 
 
 def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int | None,
@@ -431,6 +453,9 @@ def dashboard(db: str | None, port: int) -> int:
     from .launch import launch_dashboard
 
     return launch_dashboard(db, port)
+
+
+cli.add_command(history_command)
 
 
 # -- entry point -----------------------------------------------------------------------------------
