@@ -23,9 +23,9 @@ import click
 
 from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
 from .compare import compare_profiles
+from .console import comparison_report, run_details, runs_table, sample_description
 from .history import HistoryRule, HistoryVerdict, reference_history
 from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
-from .console import comparison_report, run_details, runs_table, sample_description
 from .io import DataFileError, guess_modality, profile_file
 from .metrics_export import metrics_text, write_metrics_file
 from .schema import validate_profile
