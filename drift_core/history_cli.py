@@ -93,7 +93,7 @@ def history_command(ref: str, db: str, horizon: int, false_alarm: float, as_json
     Exit codes: 0 stable, 2 drifting, 3 error.
     """
     if not Path(db).exists():
-        raise click.ClickException(f"{db}: no such experiment DB")
+        raise ValueError(f"{db}: no such experiment DB (create one with `drift profile ... --db {db}`)")
     rule = HistoryRule(horizon=horizon, false_alarm=false_alarm)
     with ExperimentDB(db) as store:
         run = store.find_run(ref)
