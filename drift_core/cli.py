@@ -347,7 +347,8 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
             store.close()
     if as_json:
         click.echo(json.dumps({"reference": ref_side.describe(), "new": new_side.describe(),
-                               "comparison_id": comparison_id, "result": result}, allow_nan=False, indent=2))
+                               "comparison_id": comparison_id, "result": result,
+                               "history": webhook_history(verdict)}, allow_nan=False, indent=2))
     else:
         click.echo(comparison_report(result, ref_side.describe(), new_side.describe(), ref_side.profile, new_side.profile))
         if verdict is not None:

@@ -129,4 +129,5 @@ def webhook_history(verdict: HistoryVerdict | None) -> dict[str, Any] | None:
         "horizon": verdict.horizon,
         "false_alarm": verdict.false_alarm,
         "summary": verdict.summary,
+        "notes": list(verdict.notes),
     }

@@ -216,3 +216,9 @@ def test_alert_by_history_is_quiet_on_a_stable_history(stable: Path, hook: _Hook
 def test_alert_by_history_needs_a_db(tmp_path: Path) -> None:
     r = drift("compare", "a.json", "b.json", "--alert-by", "history")
     assert r.exit_code == 3 and "--alert-by history|either needs --db" in r.stderr
+
+
+def test_compare_json_carries_the_history_verdict(drifting: Path) -> None:
+    r = drift("compare", "reference", drifting.parent / "same.json", "--db", drifting, "--json")
+    out = json.loads(r.stdout)
+    assert out["history"]["n_batches"] == 7 and out["history"]["state"] in ("stable", "drifting")
