@@ -43,9 +43,9 @@ batch statistic is ``||sqrt(1 - rho) U_t - sqrt(rho) V||^2`` with ``U_t`` fresh 
 ``V`` drawn once (the reference); at ``rho = 0.5`` (reference as large as a batch) this alone
 raises the year's false-alarm rate from 5% to 12-14% for a rule calibrated on independent
 p-values (measured in ``benchmarks/history.py``, about the same for 1 to 60 degrees of freedom).
-So ``h`` is calibrated under that model with 9 degrees of freedom (the ~10 coarse bins), at the
-largest ``rho`` of the history rounded up to a multiple of 0.05: a small reference costs delay,
-not false alarms.
+So ``h`` is calibrated under that model (the larger ``h`` of 1 and 9 degrees of freedom: one test
+statistic, or the ~10 coarse bins), at the largest ``rho`` of the history rounded up to a multiple
+of 0.05: a small reference costs delay, not false alarms.
 
 Examples
 --------
@@ -81,10 +81,11 @@ DEFAULT_FALSE_ALARM = 0.05
 DEFAULT_K = 2.0
 #: p-values are floored here before ``-ln p`` (``-ln 1e-300`` = 690.8; the cap at 2h bounds S anyway).
 _P_FLOOR = 1e-300
-#: The calibration simulation: histories, seed, degrees of freedom of the shared-reference model.
+#: The calibration simulation: histories, seed, degrees of freedom of the shared-reference model
+#: (one test statistic, and the ~10 coarse bins of a histogram; h is the larger of the two).
 _CAL_HISTORIES = 20_000
 _CAL_SEED = 14
-_CAL_DF = 9
+_CAL_DFS = (1, 9)
 _RHO_STEP = 0.05
 _MAX_HORIZON = 100_000
 #: ``h`` of the default rule (365 batches, 5%, k = 2) per rho, as :func:`_threshold` computes it
@@ -92,24 +93,24 @@ _MAX_HORIZON = 100_000
 _DEFAULT_THRESHOLDS: dict[float, float] = {
     0.00: 8.2156,
     0.05: 8.2831,
-    0.10: 8.4879,
-    0.15: 8.8228,
-    0.20: 9.288,
-    0.25: 10.0053,
-    0.30: 10.897,
-    0.35: 12.1266,
-    0.40: 14.2156,
-    0.45: 17.1508,
-    0.50: 22.3485,
-    0.55: 35.0725,
-    0.60: 59.3426,
-    0.65: 90.3145,
-    0.70: 127.0972,
-    0.75: 162.7683,
-    0.80: 198.7156,
-    0.85: 235.8121,
-    0.90: 275.2375,
-    0.95: 315.896,
+    0.10: 8.5764,
+    0.15: 9.0783,
+    0.20: 9.7987,
+    0.25: 10.5566,
+    0.30: 11.9354,
+    0.35: 13.2726,
+    0.40: 15.1616,
+    0.45: 19.8452,
+    0.50: 28.7252,
+    0.55: 49.1708,
+    0.60: 76.0313,
+    0.65: 112.7806,
+    0.70: 142.3883,
+    0.75: 180.2585,
+    0.80: 213.0311,
+    0.85: 249.2323,
+    0.90: 283.6664,
+    0.95: 318.6982,
 }
 
 
@@ -248,9 +249,10 @@ def cusum_threshold(rule: HistoryRule = HistoryRule(), rho: float = 0.0) -> floa
     Notes
     -----
     A seeded simulation of 20,000 histories of ``horizon`` batches: ``p_t`` uniform when
-    ``rho = 0``; otherwise ``p_t`` is the chi-square (9 df) p-value of
+    ``rho = 0``; otherwise ``p_t`` is the chi-square (d df) p-value of
     ``||sqrt(1 - rho) U_t - sqrt(rho) V||^2``, ``V`` shared by the history. ``h`` is the
-    ``1 - false_alarm`` quantile of ``max_t S_t``. Deterministic; cached per argument.
+    ``1 - false_alarm`` quantile of ``max_t S_t``, the larger of d = 1 and d = 9. Deterministic;
+    cached per argument.
 
     Examples
     --------
@@ -260,23 +262,30 @@ def cusum_threshold(rule: HistoryRule = HistoryRule(), rho: float = 0.0) -> floa
     True
     """
     grid = _rho_grid(rho)
-    if (rule.horizon, rule.false_alarm, rule.k) == (DEFAULT_HORIZON, DEFAULT_FALSE_ALARM, DEFAULT_K):
+    if (rule.horizon, rule.false_alarm, rule.k) == (DEFAULT_HORIZON, DEFAULT_FALSE_ALARM, DEFAULT_K) \
+            and grid in _DEFAULT_THRESHOLDS:
         return _DEFAULT_THRESHOLDS[grid]
     return _threshold(rule.horizon, float(rule.false_alarm), float(rule.k), grid)
 
 
 @functools.lru_cache(maxsize=64)
 def _threshold(horizon: int, false_alarm: float, k: float, rho: float) -> float:
+    if rho == 0:
+        return _simulated_threshold(horizon, false_alarm, k, 0.0, 1)
+    return max(_simulated_threshold(horizon, false_alarm, k, rho, df) for df in _CAL_DFS)
+
+
+def _simulated_threshold(horizon: int, false_alarm: float, k: float, rho: float, df: int) -> float:
     rng = np.random.default_rng(_CAL_SEED)
     s = np.zeros(_CAL_HISTORIES)
     top = np.zeros(_CAL_HISTORIES)
-    lam = rho / (1 - rho) * rng.chisquare(_CAL_DF, _CAL_HISTORIES) if rho > 0 else None
+    lam = rho / (1 - rho) * rng.chisquare(df, _CAL_HISTORIES) if rho > 0 else None
     for _ in range(horizon):
         if lam is None:
             y = rng.standard_exponential(_CAL_HISTORIES)
         else:  # given V, the statistic is (1 - rho) * noncentral chi-square(df, rho ||V||^2 / (1 - rho))
-            stat = (1 - rho) * rng.noncentral_chisquare(_CAL_DF, lam)
-            y = -np.log(np.maximum(special.chdtrc(_CAL_DF, stat), _P_FLOOR))
+            stat = (1 - rho) * rng.noncentral_chisquare(df, lam)
+            y = -np.log(np.maximum(special.chdtrc(df, stat), _P_FLOOR))
         s = np.maximum(0.0, s + y - k)
         np.maximum(top, s, out=top)
     return float(np.quantile(top, 1 - false_alarm, method="higher"))
