@@ -147,10 +147,11 @@ def _counts(name: str, value: Any, length: int | None = None) -> None:
 
 
 def _floats(name: str, value: Any, length: int) -> None:
+    arr = np.asarray(value) if isinstance(value, list) else None
     if (
-        not isinstance(value, list)
+        arr is None
         or len(value) != length
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        or (length and (arr.ndim != 1 or arr.dtype.kind not in "iuf" or not np.isfinite(arr).all()))
     ):
         raise ValueError(f"profile field {name!r} must be a list of {length} finite numbers")
 
