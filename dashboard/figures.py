@@ -102,11 +102,14 @@ def _score_panel(fig: go.Figure, result: Mapping[str, Any], names: list[str], ro
     labels = [metric_label(result, n) for n in names]
     scores = [float(result["drift_scores"][n]) for n in names]
     statuses = [metrics.get(n, {}).get("status", result.get("metric_status", {}).get(n)) for n in names]
+    # crossed the threshold but within sampling noise: the third state, in its own colour
+    statuses = ["noise" if s == "ok" and metrics.get(n, {}).get("threshold_status") not in (None, "ok") else s
+                for n, s in zip(names, statuses, strict=True)]
     thresholds = [_thresholds_of(result, n) for n in names]
     fig.add_trace(
         go.Bar(
             name="score", x=scores, y=labels, orientation="h",
-            marker={"color": [status_color(s) for s in statuses]},
+            marker={"color": [NOISE_COLOR if s == "noise" else status_color(s) for s in statuses]},
             customdata=[STATUS_WORDS.get(s or "", "informational") for s in statuses],
             hovertemplate="%{y}: %{x:.3f} (%{customdata})<extra></extra>", showlegend=False,
         ), row=row, col=1,
