@@ -8,11 +8,11 @@ compare, merge).
 
 from __future__ import annotations
 
-import math
 from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
+from .examples import check_examples
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
 SCHEMA_VERSION = 2
@@ -32,6 +32,8 @@ class CommonProfile(TypedDict):
     # outputs (present when predictions were given)
     prediction_hist: NotRequired[list[int]]
     num_classes: NotRequired[int]
+    # a few example items (texts, or PNG data URIs of thumbnails); see drift_core.examples
+    examples: NotRequired[list[str]]
 
 
 class TextProfile(CommonProfile):
@@ -207,6 +209,7 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
                 raise ValueError("profile field 'num_classes' must equal len(prediction_hist)")
             if sum(profile["prediction_hist"]) != n:
                 raise ValueError(f"profile field 'prediction_hist' must sum to n_samples ({n})")
+        check_examples(profile)
     except ValueError as e:
         raise ValueError(f"{name}: {e}") from None
 

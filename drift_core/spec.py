@@ -33,6 +33,9 @@ class TaskSpec:
         The (low, high) range of pixel values for images that are neither uint8 in [0, 255] nor
         float in [0, 1], e.g. ``(-1.0, 1.0)`` for normalised tensors or ``(0, 65535)`` for uint16.
         Pixels are mapped to [0, 1] by ``(x - low) / (high - low)``.
+    keep_examples : bool
+        Keep a few example items (short texts, small thumbnails) in profiles, for the dashboard's
+        gallery. Set False for private data.
 
     Examples
     --------
@@ -51,6 +54,7 @@ class TaskSpec:
     prediction_key: str = "prediction"
     channels_last: bool | None = None
     pixel_range: tuple[float, float] | None = None
+    keep_examples: bool = True
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:

@@ -76,8 +76,10 @@ def test_demo_db_has_reference_ok_and_drifted_runs_per_modality(demo_db: Path) -
     with ExperimentDB(demo_db) as db:
         names = {r["name"] for r in db.list_runs()}
         kinds = ("reference", "batch-ok", "batch-drifted", *(f"week-{w}" for w in range(1, 7)))
-        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in kinds}
-        assert all("prediction_hist" in db.load_profile(r["run_id"]) for r in db.list_runs())
+        prose = {f"prose-{k}" for k in kinds[:3]}  # raw text from the Python manual, no predictions
+        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in kinds} | prose
+        assert all("prediction_hist" in db.load_profile(r["run_id"]) for r in db.list_runs() if r["name"] not in prose)
+        assert all(db.load_profile(db.find_run(n)["run_id"])["token_kind"] == "words" for n in prose)
 
 
 def test_demo_history_creeps_from_ok_to_alert_week_by_week(demo_db: Path) -> None:
@@ -95,11 +97,11 @@ def test_demo_history_creeps_from_ok_to_alert_week_by_week(demo_db: Path) -> Non
 def test_demo_db_newest_comparison_is_the_text_alert(demo_db: Path) -> None:
     with ExperimentDB(demo_db) as db:
         history = db.comparisons()
-    assert len(history) == 16  # per modality: six back-dated weekly batches, the ok and the drifted batch
+    assert len(history) == 18  # text, vision: six back-dated weekly batches, the ok and the drifted batch; prose: ok, drifted
     assert (history[0]["reference_name"], history[0]["new_name"], history[0]["status"]) == (
         "text-reference", "text-batch-drifted", "alert"
     )
-    assert {(c["new_name"], c["status"]) for c in history} >= {("text-batch-ok", "ok"), ("vision-batch-ok", "ok")}
+    assert {(c["new_name"], c["status"]) for c in history} >= {("text-batch-ok", "ok"), ("vision-batch-ok", "ok"), ("prose-batch-ok", "ok"), ("prose-batch-drifted", "warn")}
 
 
 def test_demo_if_missing_keeps_an_existing_db(db_copy: Path) -> None:
