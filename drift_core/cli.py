@@ -21,10 +21,12 @@ from typing import Any
 
 import click
 
+from . import limits
 from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
 from .compare import compare_profiles
 from .console import comparison_report, run_details, runs_table, sample_description
 from .io import DataFileError, guess_modality, profile_file
+from .io._common import TOO_DEEP
 from .schema import validate_profile
 from .spec import TaskSpec
 from .store import ExperimentDB
@@ -151,16 +153,34 @@ def _profile_with_progress(path: str, spec: TaskSpec, **kw: Any) -> dict[str, An
 @click.group(cls=DriftGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="driftboard", prog_name="drift")
 @click.option("--debug", is_flag=True, help="On an error, print the traceback too.")
-def cli(debug: bool) -> None:
+@click.option("--limit", "limit_values", multiple=True, metavar="NAME=N",
+              help=f"Raise a safety limit for this command ({', '.join(limits.NAMES)}); repeatable.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, limit_values: tuple[str, ...]) -> None:
     """Drift monitoring for ML inputs (text, images) and model outputs.
 
     Exit codes: 0 ok, 1 warn, 2 alert, 3 error (monitoring-plugin convention).
     """
+    changes: dict[str, int] = {}
+    for value in limit_values:
+        name, sep, number = value.partition("=")
+        try:
+            changes[name.strip()] = int(number.replace("_", ""))
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=N, got {value!r}", param_hint="--limit") from None
+        if not sep:
+            raise click.BadParameter(f"expected NAME=N, got {value!r}", param_hint="--limit")
+    try:
+        previous = limits.set_limits(**changes)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--limit") from None
+    ctx.call_on_close(lambda: limits.restore(previous))
 
 
 _spec_options = [
     click.option("--modality", type=click.Choice(["text", "vision"]), help="Default: from the file kind."),
-    click.option("--num-classes", type=click.IntRange(min=1), help="Number of classes of the predictions."),
+    click.option("--num-classes", type=click.IntRange(min=1),
+                 help="Number of classes of the predictions (at most --limit max_classes, default 100,000)."),
     click.option("--column", help="Field, column or .npz array holding the data (auto-detected otherwise)."),
     click.option("--channels-last/--channels-first", default=None, help="Image layout (default: guessed)."),
     click.option("--pixel-range", type=(float, float), default=None, metavar="LOW HIGH",
@@ -238,6 +258,8 @@ def _resolve(side: _Side, store: ExperimentDB | None) -> None:
                 obj = json.loads(path.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise DataFileError(path, f"invalid JSON ({e})") from None
+            except RecursionError:
+                raise DataFileError(path, TOO_DEEP) from None
             if isinstance(obj, dict) and "schema_version" in obj:
                 validate_profile(obj, name=str(path))
                 side.profile, side.name = obj, path.stem

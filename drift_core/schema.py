@@ -13,6 +13,7 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
+from . import limits
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
 SCHEMA_VERSION = 2
@@ -168,6 +169,9 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
     """
     if not isinstance(profile, dict):
         raise ValueError(f"{name}: a profile must be a dict, got {type(profile).__name__}")
+    bad = _non_finite(profile)
+    if bad is not None:
+        raise ValueError(f"{name}: field {bad[0]!r} holds {bad[1]!r} (profiles hold finite numbers only)")
     version = profile.get("schema_version")
     if version is None:
         raise ValueError(f"{name}: missing field 'schema_version'")
@@ -203,10 +207,32 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
             _counts("prediction_hist", profile["prediction_hist"])
             if not isinstance(profile.get("num_classes"), int) or profile["num_classes"] != len(profile["prediction_hist"]):
                 raise ValueError("profile field 'num_classes' must equal len(prediction_hist)")
+            if profile["num_classes"] > limits.current().max_classes:
+                raise ValueError(
+                    f"profile field 'num_classes' is {profile['num_classes']}, above the limit of "
+                    f"{limits.current().max_classes} classes"
+                )
             if sum(profile["prediction_hist"]) != n:
                 raise ValueError(f"profile field 'prediction_hist' must sum to n_samples ({n})")
     except ValueError as e:
         raise ValueError(f"{name}: {e}") from None
+
+
+def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
+    """The first top-level field holding a NaN or infinity anywhere inside it (nested lists and
+    dicts included), with that value; ``None`` when every float is finite. Iterative: no recursion."""
+    for key, value in profile.items():
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, float):
+                if not math.isfinite(v):
+                    return key, v
+            elif isinstance(v, list):
+                stack.extend(v)
+            elif isinstance(v, dict):
+                stack.extend(v.values())
+    return None
 
 
 def _validate_text(p: dict[str, Any], n: int) -> None:
