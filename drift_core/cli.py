@@ -22,7 +22,14 @@ from typing import Any
 import click
 
 from . import limits
-from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
+from .alerts import (
+    DEFAULT_BACKOFF,
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    alert_payload,
+    send_webhook,
+    should_alert,
+)
 from .compare import compare_profiles
 from .console import comparison_report, run_details, runs_table, sample_description
 from .io import DataFileError, guess_modality, profile_file
@@ -300,6 +307,10 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
 @click.option("--webhook-retries", type=click.IntRange(min=0), default=3, show_default=True)
 @click.option("--webhook-backoff", type=click.FloatRange(min=0), default=None,
               help=f"Seconds before the first retry, doubling (default {DEFAULT_BACKOFF}, env DRIFT_WEBHOOK_BACKOFF).")
+@click.option("--webhook-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Wall-clock seconds per attempt, however slowly the server answers.")
+@click.option("--webhook-deadline", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_DEADLINE,
+              show_default=True, help="Wall-clock seconds after which no retry is started.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=WARN,ALERT",
               help="Override a metric's thresholds, e.g. seq_length_js=0.1,0.2 (repeatable).")
 @click.option("--alpha", type=float, default=0.01, show_default=True, help="Significance level.")
@@ -309,7 +320,8 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
 @click.option("--new-name", help="Run name for NEW when it is a file (default: the file name).")
 @spec_options
 def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | None, alert_on: str,
-            webhook_retries: int, webhook_backoff: float | None, thresholds: tuple[str, ...], alpha: float,
+            webhook_retries: int, webhook_backoff: float | None, webhook_timeout: float, webhook_deadline: float,
+            thresholds: tuple[str, ...], alpha: float,
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int) -> int:
@@ -359,7 +371,8 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
         click.echo(comparison_report(result, ref_side.describe(), new_side.describe(), ref_side.profile, new_side.profile))
     if webhook is not None and should_alert(result["status"], alert_on):
         payload = alert_payload(result, ref_side.describe(), new_side.describe(), comparison_id)
-        code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff)
+        code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff,
+                            timeout=webhook_timeout, deadline=webhook_deadline)
         click.echo(f"alert sent to {webhook} (HTTP {code})", err=True)
     return EXIT_CODES[result["status"]]
 
