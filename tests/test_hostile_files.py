@@ -341,3 +341,26 @@ def test_validate_profile_rejects_non_finite_numbers_anywhere(bad: float) -> Non
     q["channel_mean_hist"][1][3] = bad
     with pytest.raises(ValueError, match="'channel_mean_hist' holds"):
         validate_profile(q)
+
+
+def test_a_huge_token_id_is_profiled_without_allocating_per_id(tmp_path: Path) -> None:
+    f = tmp_path / "b.jsonl"
+    f.write_text('{"input_ids": [1, 2, 2]}\n{"input_ids": [5, 1000000000000]}\n')
+    p = profile_file(f, TEXT)
+    q = compute_dataset_profile([{"input_ids": [1, 2, 2]}, {"input_ids": [5, 10**12]}], TEXT)
+    assert p["token_values"] == q["token_values"] == [1, 2, 5, 10**12]
+    assert p["token_counts"] == [1, 2, 1, 1] and p["token_sq_counts"] == [1, 4, 1, 1]
+
+
+def test_sparse_and_dense_ids_give_the_same_statistics() -> None:
+    items = [{"input_ids": [3, 3, 7, 9]}, {"input_ids": [7, 1]}, {"input_ids": [9, 9, 9]}]
+    shifted = [{"input_ids": [t + 2**40 for t in it["input_ids"]]} for it in items]
+    a, b = compute_dataset_profile(items, TEXT), compute_dataset_profile(shifted, TEXT)
+    for key in ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs"):
+        assert a[key] == b[key], key
+    assert b["token_values"] == [t + 2**40 for t in a["token_values"]]
+
+
+def test_npy_with_a_boolean_in_its_shape_is_refused() -> None:
+    raw = _npy(np.zeros((2, 3, 4, 4), dtype=np.uint8)).replace(b"(2, 3, 4, 4)", b"(True, 3, 4, 4)")
+    assert "shape (True, 3, 4, 4)" in _err(InMemoryFile("x.npy", raw), VISION).reason

@@ -80,11 +80,12 @@ def read_npy_header(f: IO[bytes], available: int | None, fail: Callable[[str], E
             shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-    except (ValueError, SyntaxError, TypeError, EOFError, OverflowError, MemoryError, RecursionError) as e:
-        raise fail(f"not a readable .npy array (bad header: {_short(e)})") from None
+    except Exception as e:  # noqa: BLE001 - numpy parses the header's text with tokenize and
+        # ast.literal_eval, whose errors on damaged text are many (TokenError, SyntaxError, ValueError...)
+        raise fail(f"not a readable .npy array (bad header: {type(e).__name__}: {_short(e)})") from None
     if dtype.hasobject:
         raise fail("holds Python objects (a pickle); Driftboard never unpickles, save a numeric array")
-    if not all(isinstance(d, int) and d >= 0 for d in shape):
+    if not isinstance(shape, tuple) or not all(type(d) is int and d >= 0 for d in shape):
         raise fail(f"not a readable .npy array (the header declares the shape {shape})")
     offset = f.tell()
     nbytes = math.prod(shape) * dtype.itemsize
