@@ -292,3 +292,28 @@ def test_corrupt_comparison_result_names_the_comparison(db: ExperimentDB, text_s
     db.db.conn.commit()
     with pytest.raises(StoreError, match=rf"comparison {cid} \(runs {a} and {b}\): field 'result' is not readable JSON"):
         db.get_comparison(cid)
+
+
+def test_a_writer_killed_mid_save_leaves_a_readable_db_without_partial_runs(tmp_path: Path,
+                                                                            text_profile: dict[str, Any]) -> None:
+    import time
+
+    path = tmp_path / "runs.db"
+    ExperimentDB(path).close()
+    (tmp_path / "p.json").write_text(json.dumps(text_profile))
+    script = (
+        "import json, sys\nfrom drift_core.spec import TaskSpec\nfrom drift_core.store import ExperimentDB\n"
+        f"p = json.load(open({str(tmp_path / 'p.json')!r}))\ndb = ExperimentDB({str(path)!r})\n"
+        "print('ready', flush=True)\ni = 0\n"
+        "while True:\n    db.create_run(f'r{i}', TaskSpec('text'), profile=p); i += 1\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    proc.kill()  # SIGKILL: no clean-up, possibly mid-transaction
+    proc.wait()
+    with ExperimentDB(path) as handle:
+        runs = handle.list_runs()
+        assert runs
+        for r in runs:  # every run that exists has its whole profile: no half-saved run
+            assert handle.load_profile(r["run_id"])["n_samples"] == text_profile["n_samples"]
