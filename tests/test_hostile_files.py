@@ -364,3 +364,13 @@ def test_sparse_and_dense_ids_give_the_same_statistics() -> None:
 def test_npy_with_a_boolean_in_its_shape_is_refused() -> None:
     raw = _npy(np.zeros((2, 3, 4, 4), dtype=np.uint8)).replace(b"(2, 3, 4, 4)", b"(True, 3, 4, 4)")
     assert "shape (True, 3, 4, 4)" in _err(InMemoryFile("x.npy", raw), VISION).reason
+
+
+def test_png_declaring_ten_billion_pixels_is_refused_before_decoding(tmp_path: Path) -> None:
+    png = bytearray(_png())
+    png[16:24] = struct.pack(">II", 100_000, 100_000)
+    png[29:33] = struct.pack(">I", zlib.crc32(bytes(png[12:29])))
+    with zipfile.ZipFile(tmp_path / "imgs.zip", "w") as z:
+        z.writestr("huge.png", bytes(png))
+    e = _err(tmp_path / "imgs.zip", VISION)
+    assert e.member == "huge.png" and "too large to decode safely" in e.reason
