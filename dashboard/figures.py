@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 
 from drift_core import token_share_changes
 from drift_core.histograms import display_bins, pad_to
-from drift_core.metrics import channel_name
+from drift_core.metrics import channel_name, metric_info
 
 STATUS_COLORS: dict[str, str] = {"ok": "#2e7d32", "warn": "#e08a00", "alert": "#c62828"}
 #: Red, green, blue, alpha (a single gray channel is drawn in the last colour).
@@ -84,7 +84,7 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
     out: they are not on the [0, 1] scale (the score table lists them).
     """
     metrics: Mapping[str, Mapping[str, Any]] = result.get("metrics", {})
-    names = [n for n in result["drift_scores"] if n.endswith("_js") or n == "top_tokens_drift"]
+    names = [n for n in result["drift_scores"] if metric_info(n, int(result.get("n_channels", 3))).bounded]
     names = list(reversed(names))  # plotly draws the first category at the bottom
     labels = [metric_label(result, n) for n in names]
     scores = [float(result["drift_scores"][n]) for n in names]

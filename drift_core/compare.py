@@ -14,7 +14,7 @@ from .text import token_overlap
 #: Fewest items per side for a metric to alert; below it, a significant shift is reported as "warn".
 MIN_ITEMS = 30
 DEFAULT_ALPHA = 0.01
-_UNIT_WORDS = {"text": "sequences", "vision": "images"}
+_UNIT_WORDS = {"text": "sequences", "vision": "images", "outputs": "predictions"}
 
 
 class CellShiftResult(TypedDict):
@@ -116,8 +116,11 @@ def compare_profiles(
     """
     validate_profile(ref, "reference profile")
     validate_profile(new, "new profile")
-    if ref["modality"] != new["modality"]:
+    if ref["modality"] != new["modality"] and "outputs" not in (ref["modality"], new["modality"]):
         raise ValueError(f"cannot compare a {ref['modality']} profile (reference) with a {new['modality']} profile (new)")
+    if "outputs" in (ref["modality"], new["modality"]) and not ("prediction_hist" in ref and "prediction_hist" in new):
+        side = "reference" if "prediction_hist" not in ref else "new profile"
+        raise ValueError(f"cannot compare predictions with a {side} that has none: profile its predictions too")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
     user = check_thresholds(thresholds)
@@ -127,7 +130,7 @@ def compare_profiles(
 
     pair = Pair(ref, new, seed)
     evals = [evaluate(name, pair) for name in expected_metrics(ref, new)]
-    detail: dict[str, Any] = token_overlap(pair) if ref["modality"] == "text" else {}
+    detail: dict[str, Any] = token_overlap(pair) if ref["modality"] == new["modality"] == "text" else {}
 
     warnings: list[str] = []
     if ("prediction_hist" in ref) != ("prediction_hist" in new):
@@ -156,7 +159,8 @@ def compare_profiles(
     shift_adjusted = dict(zip(shifts, family[len(judged):], strict=True))
     n_ref, n_new = ref["n_samples"], new["n_samples"]
     small = min(n_ref, n_new) < MIN_ITEMS
-    unit = _UNIT_WORDS[ref["modality"]]
+    modality = ref["modality"] if ref["modality"] == new["modality"] else "outputs"
+    unit = _UNIT_WORDS[modality]
 
     metrics: dict[str, MetricResult] = {}
     for e in evals:
@@ -175,7 +179,7 @@ def compare_profiles(
             if shift is not None and shift_adjusted[e.name] < alpha:
                 entry["cell_shift"] = {"cell": shift.cell, "ref_share": shift.ref_share,
                                        "new_share": shift.new_share, "p_adjusted": shift_adjusted[e.name]}
-                if entry["status"] == "ok":
+                if entry["status"] == "ok":  # the cell rule raised it: say what moved, first
                     entry["status"] = "warn"
                     entry["summary"] = f"{shift.words()}; {e.summary}"
         metrics[e.name] = entry
@@ -186,7 +190,7 @@ def compare_profiles(
         warnings.insert(0, f"only {min(n_ref, n_new)} items on one side (minimum {MIN_ITEMS} to alert): "
                            "statuses are capped at warn")
     result: dict[str, Any] = {
-        "modality": ref["modality"],
+        "modality": modality,
         "status": status,
         "threshold_status": worst([m["threshold_status"] or "ok" for m in metrics.values()]),
         "max_drift": max((metrics[n]["score"] for n in statuses), default=0.0),

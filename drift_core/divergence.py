@@ -48,7 +48,7 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
     --------
     >>> round(float(js_distance([1, 1], [1, 1])), 6)
     0.0
-    >>> round(float(js_distance([1, 0], [0, 1])), 6)
+    >>> js_distance([1, 6, 0], [0, 0, 1])  # disjoint: exactly 1
     1.0
     >>> round(float(js_distance([40, 60], [80, 20])), 3)
     0.353
@@ -65,9 +65,11 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
         d = jensenshannon(np.where(ps == 0, 1.0, pa), np.where(qs == 0, 1.0, qa), base=2, axis=-1)
     d = np.where(both_empty[..., 0], 0.0, np.where(one_empty[..., 0], 1.0, d))
     d = np.clip(np.nan_to_num(d, nan=0.0), 0.0, 1.0)
-    # scipy rounds identical inputs to ~1e-8 instead of 0; identical histograms must score exactly 0.
+    # scipy rounds identical inputs to ~1e-8 instead of 0, and disjoint ones to 1 - 1e-16:
+    # identical histograms must score exactly 0 and disjoint ones exactly 1.
     same = np.all(pa * qs == qa * ps, axis=-1)
-    d = np.where(same & ~one_empty[..., 0], 0.0, d)
+    disjoint = ~np.any((pa > 0) & (qa > 0), axis=-1) & ~both_empty[..., 0]
+    d = np.where(same & ~one_empty[..., 0], 0.0, np.where(disjoint, 1.0, d))
     return float(d) if np.ndim(d) == 0 else d
 
 

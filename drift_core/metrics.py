@@ -97,7 +97,7 @@ _CHANNEL = re.compile(r"^channel_(\d+)_mean_js$")
 def _applies(info: MetricInfo, ref: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     if info.group == "outputs":
         return "prediction_hist" in ref and "prediction_hist" in new
-    return ref.get("modality") == info.group
+    return ref.get("modality") == info.group == new.get("modality")
 
 
 def expected_metrics(ref: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ pads the shorter one with zeros.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -46,6 +47,25 @@ def profile_outputs(sel: _inputs.Selection, spec: TaskSpec, predictions: Any) ->
     else:
         return {}
     return _histogram(_as_classes(pred, sel.index, spec), spec.num_classes)
+
+
+def profile_predictions(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
+    """An outputs-only profile's fields: the selection *is* the predictions (class ids or scores),
+    or items / a table carrying ``spec.prediction_key``."""
+    if _inputs.has_column(sel, spec.prediction_key) or (
+        sel.kind == "items" and len(sel.source) and isinstance(sel.source[0], Mapping)
+    ):
+        return profile_outputs(sel, spec, None) or {}
+    if sel.kind in ("arrow_table", "frame"):
+        raise ValueError(f"dataset has no {spec.prediction_key!r} column to profile as predictions")
+    src = sel.source
+    pred = src.to_numpy(zero_copy_only=False) if hasattr(src, "to_numpy") and sel.kind == "arrow_array" else src
+    if sel.kind == "items":
+        try:
+            pred = np.asarray(src)
+        except ValueError:
+            raise ValueError("predictions are ragged: expected class ids (N,) or scores (N, K)") from None
+    return _histogram(_as_classes(np.asarray(pred), sel.index, spec), spec.num_classes)
 
 
 def _histogram(classes: NDArray[np.int64], num_classes: int | None) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _inputs
-from .outputs import merge_outputs, profile_outputs
+from .outputs import merge_outputs, profile_outputs, profile_predictions
 from .schema import SCHEMA_VERSION, validate_profile
 from .spec import TaskSpec
 from .text import merge_text, profile_text
@@ -54,10 +54,15 @@ def compute_dataset_profile(
         raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"seed must be an int, got {seed!r}")
+    if task_spec.modality == "outputs" and predictions is not None:
+        raise ValueError("an outputs profile takes the predictions as its dataset: pass them as `dataset`")
     sel = _inputs.select(dataset, sample_size, seed)
     if len(sel) == 0:
         raise ValueError("dataset is empty: nothing to profile")
-    body = profile_text(sel, task_spec) if task_spec.modality == "text" else profile_vision(sel, task_spec)
+    if task_spec.modality == "outputs":
+        body = profile_predictions(sel, task_spec)
+    else:
+        body = profile_text(sel, task_spec) if task_spec.modality == "text" else profile_vision(sel, task_spec)
     profile = {
         "schema_version": SCHEMA_VERSION,
         "modality": task_spec.modality,
@@ -67,7 +72,7 @@ def compute_dataset_profile(
         "seed": seed,
         "task": task_spec.to_dict(),
         **body,
-        **profile_outputs(sel, task_spec, predictions),
+        **(profile_outputs(sel, task_spec, predictions) if task_spec.modality != "outputs" else {}),
     }
     return profile
 
@@ -92,7 +97,7 @@ def merge_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
     validate_profile(b, "second profile")
     if a["modality"] != b["modality"]:
         raise ValueError(f"cannot merge a {a['modality']} profile with a {b['modality']} profile")
-    body = merge_text(a, b) if a["modality"] == "text" else merge_vision(a, b)
+    body = {"text": merge_text, "vision": merge_vision}[a["modality"]](a, b) if a["modality"] != "outputs" else {}
     n_total = a["n_total"] + b["n_total"] if a["n_total"] is not None and b["n_total"] is not None else None
     task = a["task"] if a["task"] == b["task"] else {**a["task"], "num_classes": None}
     return {

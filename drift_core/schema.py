@@ -24,7 +24,7 @@ TOP_K = 100
 
 class CommonProfile(TypedDict):
     schema_version: int
-    modality: Literal["text", "vision"]
+    modality: Literal["text", "vision", "outputs"]  # "outputs": predictions alone
     n_samples: int
     n_total: int | None
     sample_size: int | None
@@ -118,6 +118,7 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "top_tokens": list,
     "top_token_counts": list,
 }
+_OUTPUTS: dict[str, type | tuple[type, ...]] = {"prediction_hist": list, "num_classes": int}
 _VISION: dict[str, type | tuple[type, ...]] = {
     "n_channels": int,
     "n_pixels": int,
@@ -147,10 +148,11 @@ def _counts(name: str, value: Any, length: int | None = None) -> None:
 
 
 def _floats(name: str, value: Any, length: int) -> None:
+    arr = np.asarray(value) if isinstance(value, list) else None
     if (
-        not isinstance(value, list)
+        arr is None
         or len(value) != length
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        or (length and (arr.ndim != 1 or arr.dtype.kind not in "iuf" or not np.isfinite(arr).all()))
     ):
         raise ValueError(f"profile field {name!r} must be a list of {length} finite numbers")
 
@@ -186,9 +188,9 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
             f"{SCHEMA_VERSION}); upgrade driftboard"
         )
     modality = profile.get("modality")
-    if modality not in ("text", "vision"):
-        raise ValueError(f"{name}: field 'modality' must be 'text' or 'vision', got {modality!r}")
-    fields = {**_COMMON, **(_TEXT if modality == "text" else _VISION)}
+    if modality not in ("text", "vision", "outputs"):
+        raise ValueError(f"{name}: field 'modality' must be 'text', 'vision' or 'outputs', got {modality!r}")
+    fields = {**_COMMON, **{"text": _TEXT, "vision": _VISION, "outputs": _OUTPUTS}[modality]}
     for key, typ in fields.items():
         if key not in profile:
             raise ValueError(f"{name}: missing field {key!r} for a {modality} profile")
@@ -201,7 +203,7 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
     try:
         if modality == "text":
             _validate_text(profile, n)
-        else:
+        elif modality == "vision":
             _validate_vision(profile, n)
         if "prediction_hist" in profile:
             _counts("prediction_hist", profile["prediction_hist"])
@@ -220,7 +222,8 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
 
 def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
     """The first top-level field holding a NaN or infinity anywhere inside it (nested lists and
-    dicts included), with that value; ``None`` when every float is finite. Iterative: no recursion."""
+    dicts included), with that value; ``None`` when every float is finite. Lists of numbers are
+    checked by numpy in one pass; only ragged or mixed lists are walked (iteratively: no recursion)."""
     for key, value in profile.items():
         stack = [value]
         while stack:
@@ -228,10 +231,20 @@ def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
             if isinstance(v, float):
                 if not math.isfinite(v):
                     return key, v
-            elif isinstance(v, list):
-                stack.extend(v)
             elif isinstance(v, dict):
                 stack.extend(v.values())
+            elif isinstance(v, list) and v:
+                try:
+                    arr = np.asarray(v)
+                except (ValueError, TypeError, OverflowError):  # ragged, or too deep for numpy
+                    stack.extend(v)
+                    continue
+                if arr.dtype.kind == "f":
+                    finite = np.isfinite(arr)
+                    if not finite.all():
+                        return key, float(arr[~finite][0])
+                elif arr.dtype.kind == "O":
+                    stack.extend(v)
     return None
 
 

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from . import limits
 
-Modality = Literal["text", "vision"]
-MODALITIES: tuple[str, ...] = ("text", "vision")
+Modality = Literal["text", "vision", "outputs"]
+MODALITIES: tuple[str, ...] = ("text", "vision", "outputs")
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,10 @@ class TaskSpec:
 
     Parameters
     ----------
-    modality : {"text", "vision"}
-        What the model sees: token sequences or images.
+    modality : {"text", "vision", "outputs"}
+        What the model sees: token sequences or images; ``"outputs"`` profiles the model's
+        predictions alone (the dataset *is* the predictions: class ids (N,) or scores (N, K), or
+        items / columns carrying ``prediction_key``).
     task_type : str
         What the model predicts; only ``"classification"`` has output metrics today.
     num_classes : int, optional

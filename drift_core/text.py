@@ -480,15 +480,9 @@ def token_share_js(pair: Pair) -> Evaluation:
     tc = _tokens(pair)
     t_ref, t_new = pair.ref["n_tokens"], pair.new["n_tokens"]
     score = float(js_distance(tc.br, tc.bn))
-    rng = pair.rng("token_freq_js")
     pooled = (tc.br + tc.bn) / max(t_ref + t_new, 1)
-    # the smaller side is drawn first, so swapping the sides draws the same pairs
-    sides = [(t_ref, tc.deff_ref), (t_new, tc.deff_new)]
-    order = [0, 1] if t_ref <= t_new else [1, 0]
-    draws: list[Any] = [None, None]
-    for i in order:
-        draws[i] = overdispersed_counts(pooled * sides[i][0], sides[i][1], N_BOOTSTRAP, rng)
-    null = np.asarray(js_distance(draws[0], draws[1])) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
+    a, b = _null_pair(pooled, (t_ref, tc.deff_ref), (t_new, tc.deff_new), pair.rng("token_freq_js"))
+    null = np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
     changes = _share_changes(tc.tr, tc.tn, tc.pooled_top)
     if changes:
         top_change = changes[0]
@@ -574,7 +568,16 @@ def _top_turnover_null(tr: _TokenTable, tn: _TokenTable, cand: NDArray[Any],
     if total <= 0 or len(cand) == 0:
         return np.zeros(N_BOOTSTRAP)
     pooled = (tr.counts(cand) + tn.counts(cand)) / total
-    a = overdispersed_counts(pooled * tr.n_tokens, tr.deffs(cand), N_BOOTSTRAP, rng)
-    b = overdispersed_counts(pooled * tn.n_tokens, tn.deffs(cand), N_BOOTSTRAP, rng)
+    a, b = _null_pair(pooled, (tr.n_tokens, tr.deffs(cand)), (tn.n_tokens, tn.deffs(cand)), rng)
     ma, mb = _top_masks(a, TOP_K), _top_masks(b, TOP_K)
-    return 1.0 - (ma & mb).sum(axis=1) / np.maximum(ma.sum(axis=1), 1)
+    return 1.0 - (ma & mb).sum(axis=1) / np.maximum(np.maximum(ma.sum(axis=1), mb.sum(axis=1)), 1)
+
+
+def _null_pair(pooled: NDArray[np.float64], ref: tuple[int, NDArray[np.float64]], new: tuple[int, NDArray[np.float64]],
+               rng: np.random.Generator) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Overdispersed token counts of both sides under no drift, ``(tokens, design effects)`` each.
+
+    The side with fewer tokens is drawn first, so swapping reference and new data draws the same
+    pairs (symmetric noise floors and p-values)."""
+    draws = [overdispersed_counts(pooled * t, d, N_BOOTSTRAP, rng) for t, d in sorted((ref, new), key=lambda s: s[0])]
+    return (draws[0], draws[1]) if ref[0] <= new[0] else (draws[1], draws[0])

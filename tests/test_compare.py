@@ -160,3 +160,74 @@ def test_predictions_on_one_side_only_are_reported_not_compared(text_ref):
     r = compare_profiles(text_ref, with_preds)
     assert "prediction_js" not in r["drift_scores"]
     assert any("only the new data has model predictions" in w for w in r["warnings"])
+
+
+# ---------------------------------------------------------------------- verdicts that never go blind (issue 8)
+def _padded(n, seed=0):
+    return compute_dataset_profile(np.random.default_rng(seed).integers(1, 5000, (n, 128)), TEXT, sample_size=None)
+
+
+def _short(n, seed=1):
+    rng = np.random.default_rng(seed)
+    return compute_dataset_profile([{"input_ids": rng.integers(1, 5000, k).tolist()} for k in rng.integers(5, 81, n)],
+                                   TEXT, sample_size=None)
+
+
+@pytest.mark.parametrize("flip", [False, True], ids=["padded-reference", "padded-batch"])
+def test_padded_sequences_against_short_ones_alert_in_both_directions(flip):
+    a, b = _padded(300), _short(300)
+    r = compare_profiles(*((b, a) if flip else (a, b)))
+    assert r["metrics"]["seq_length_js"]["score"] == 1.0
+    assert r["metrics"]["seq_length_js"]["status"] == "alert"
+
+
+def _grey(n, level, spread=0.0, seed=0):
+    v = np.clip(level + spread * np.random.default_rng(seed).standard_normal(n), 0, 1)
+    return compute_dataset_profile(np.broadcast_to(v[:, None, None, None], (n, 3, 4, 4)).copy(), TaskSpec("vision"),
+                                   sample_size=None)
+
+
+@pytest.mark.parametrize("flip", [False, True], ids=["grey-reference", "grey-batch"])
+def test_a_constant_grey_reference_is_seen_in_both_directions(flip):
+    a, b = _grey(200, 0.5), _grey(200, 0.3, 0.02)
+    r = compare_profiles(*((b, a) if flip else (a, b)))
+    assert all(r["metrics"][f"channel_{c}_mean_js"]["status"] == "alert" for c in range(3))
+
+
+def test_js_scores_and_p_values_are_symmetric():
+    a, b = text_profile(300, 120, seed=1), text_profile(500, 126, seed=2)
+    ab, ba = compare_profiles(a, b), compare_profiles(b, a)
+    for name in ("seq_length_js", "token_freq_js", "top_tokens_drift"):
+        assert ab["metrics"][name]["score"] == ba["metrics"][name]["score"], name
+        assert ab["metrics"][name]["p_value"] == ba["metrics"][name]["p_value"], name
+
+
+def _classes(counts):
+    preds = np.repeat(np.arange(len(counts)), counts)
+    return compute_dataset_profile(np.zeros((len(preds), 1), np.int64), TEXT, sample_size=None, predictions=preds)
+
+
+def test_a_rare_class_growing_twentyfold_warns_and_is_named():
+    ref = _classes([5000, 4990, 10])  # class 2: 0.1%
+    new = _classes([5000, 4800, 200])  # class 2: 2%
+    m = compare_profiles(ref, new)["metrics"]["prediction_js"]
+    assert m["score"] < 0.1  # the JS alone would stay ok
+    assert m["status"] == "warn"
+    assert m["cell_shift"]["cell"] == "class 2"
+    assert m["summary"].startswith("class 2 0.1% -> 2.0% of items, 20x")
+
+
+def test_raised_thresholds_quiet_the_cell_rule_too():
+    ref, new = _classes([5000, 4990, 10]), _classes([5000, 4800, 200])
+    m = compare_profiles(ref, new, thresholds={"prediction_js": (0.3, 0.5)})["metrics"]["prediction_js"]
+    assert m["status"] == "ok" and m["cell_shift"] is None
+
+
+def test_sparse_classes_with_a_tiny_batch_stay_ok():
+    rng = np.random.default_rng(4)
+    p = 1 / np.arange(1, 1001)
+    big, small = rng.choice(1000, 50_000, p=p / p.sum()), rng.choice(1000, 50, p=p / p.sum())
+    a = compute_dataset_profile(np.zeros((50_000, 1), np.int64), TEXT, sample_size=None, predictions=big)
+    b = compute_dataset_profile(np.zeros((50, 1), np.int64), TEXT, sample_size=None, predictions=small)
+    assert compare_profiles(a, b)["metrics"]["prediction_js"]["status"] == "ok"
+    assert compare_profiles(b, a)["metrics"]["prediction_js"]["status"] == "ok"

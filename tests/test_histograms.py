@@ -9,6 +9,7 @@ from drift_core.histograms import (
     equal_mass_groups,
     length_edges,
     n_coarse_bins,
+    shared_groups,
 )
 
 
@@ -66,3 +67,40 @@ def test_display_bins_are_shared_and_keep_every_item():
 def test_unit_values_are_rounded_before_binning():
     # 51/255 in float32 is 0.20000000298...; it must bin like the uint8 value 51
     assert count_unit(np.array([np.float32(51 / 255)]), 5).tolist() == count_unit(np.array([51 / 255]), 5).tolist()
+
+
+def test_shared_groups_do_not_depend_on_which_side_is_the_reference():
+    rng = np.random.default_rng(3)
+    a = count_lengths(rng.integers(5, 300, 400))
+    b = count_lengths(rng.integers(50, 900, 4000))
+    assert shared_groups(a, b, 10).tolist() == shared_groups(b, a, 10).tolist()
+
+
+def test_a_point_mass_is_a_coarse_bin_of_its_own():
+    padded = count_lengths(np.full(1000, 128))
+    short = count_lengths(np.random.default_rng(0).integers(5, 81, 1000))
+    g = shared_groups(padded, short, 10)
+    assert coarsen(padded, g)[g[128]] == 1000 and coarsen(short, g)[g[128]] == 0
+
+
+def test_disjoint_values_never_share_a_coarse_bin():
+    a = count_unit(np.array([0.1, 0.3, 0.5] * 10))
+    b = count_unit(np.array([0.2, 0.4, 0.6] * 10))
+    g = shared_groups(a, b, 2)
+    assert (np.minimum(coarsen(a, g), coarsen(b, g)) == 0).all()
+
+
+def test_a_new_tail_holding_many_items_is_cut_off():
+    rng = np.random.default_rng(1)
+    ref = count_lengths(rng.integers(50, 150, 1000))
+    new = count_lengths(np.concatenate([rng.integers(50, 150, 900), rng.integers(1000, 1500, 100)]))
+    g = shared_groups(ref, new, 10)
+    cr, cn = coarsen(ref, g), coarsen(new, g)
+    assert cn[-1] == 100 and cr[-1] == 0
+
+
+def test_gaps_between_few_reference_items_are_not_cut_off():
+    # 50 reference items against 5,000: empty stretches between reference items are expected
+    rng = np.random.default_rng(2)
+    ref, new = count_unit(rng.normal(0.5, 0.05, 50)), count_unit(rng.normal(0.5, 0.05, 5000))
+    assert len(coarsen(ref, shared_groups(ref, new, 10))) <= 11

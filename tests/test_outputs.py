@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from factories import TEXT, sequences
 
-from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core import TaskSpec, compare_profiles, compute_dataset_profile, merge_profiles
 
 ITEMS = sequences(6, 5)
 
@@ -62,3 +62,41 @@ def test_compare_pads_the_shorter_histogram():
 def test_bad_predictions_are_named(preds, spec, match):
     with pytest.raises(ValueError, match=match):
         profile(preds, spec)
+
+
+def test_predictions_alone_make_an_outputs_profile():
+    p = compute_dataset_profile(np.array([0, 1, 1, 2]), TaskSpec("outputs", num_classes=4), sample_size=None)
+    assert p["modality"] == "outputs" and p["prediction_hist"] == [1, 2, 1, 0]
+    assert "seq_length_hist" not in p
+
+
+def test_scores_and_items_make_outputs_profiles_too():
+    scores = np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7]])
+    assert compute_dataset_profile(scores, TaskSpec("outputs"))["prediction_hist"] == [1, 2]
+    items = [{"prediction": 1}, {"prediction": 0}]
+    assert compute_dataset_profile(items, TaskSpec("outputs"))["prediction_hist"] == [1, 1]
+
+
+def test_an_outputs_profile_compares_with_another_and_with_a_text_profiles_outputs():
+    rng = np.random.default_rng(0)
+    ref = compute_dataset_profile(rng.choice(2, 500, p=[0.4, 0.6]), TaskSpec("outputs"), sample_size=None)
+    new = compute_dataset_profile(rng.choice(2, 500, p=[0.8, 0.2]), TaskSpec("outputs"), sample_size=None)
+    r = compare_profiles(ref, new)
+    assert set(r["metrics"]) == {"prediction_js", "prediction_kl"} and r["status"] == "alert"
+    text = compute_dataset_profile([{"input_ids": [1]}] * 500, TaskSpec("text"), sample_size=None,
+                                   predictions=rng.choice(2, 500, p=[0.4, 0.6]))
+    assert set(compare_profiles(text, new)["metrics"]) == {"prediction_js", "prediction_kl"}
+    assert compare_profiles(text, ref)["status"] == "ok"
+
+
+def test_outputs_profiles_merge():
+    a = compute_dataset_profile([0, 1], TaskSpec("outputs"))
+    b = compute_dataset_profile([2], TaskSpec("outputs"))
+    assert merge_profiles(a, b)["prediction_hist"] == [1, 1, 1]
+
+
+def test_an_outputs_profile_cannot_be_compared_with_a_profile_without_predictions():
+    out = compute_dataset_profile([0, 1], TaskSpec("outputs"))
+    text = compute_dataset_profile([{"input_ids": [1]}], TaskSpec("text"))
+    with pytest.raises(ValueError, match="has none: profile its predictions too"):
+        compare_profiles(text, out)

@@ -100,7 +100,7 @@ def test_random_sample_mean_of_length_sorted_data_is_close_to_full_mean():
         (lambda p: p.update(schema_version=SCHEMA_VERSION + 1), f"schema_version {SCHEMA_VERSION + 1} is not supported"),
         (lambda p: p.update(schema_version="1"), "schema_version '1' is not supported"),
         (lambda p: p.pop("seq_length_hist"), "missing field 'seq_length_hist'"),
-        (lambda p: p.update(modality="audio"), "'modality' must be 'text' or 'vision'"),
+        (lambda p: p.update(modality="audio"), "'modality' must be 'text', 'vision' or 'outputs'"),
         (lambda p: p.update(seq_length_hist=[1] + p["seq_length_hist"][1:]), "must sum to n_samples"),
         (lambda p: p.update(token_counts=[-1] * len(p["token_counts"])), "negative count"),
         (lambda p: p.update(top_tokens=["x"] * len(p["top_tokens"])), "must hold int tokens"),

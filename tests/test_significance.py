@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from factories import TEXT, VISION, images, sequences, text_profile, vision_profile
 
-from drift_core import MIN_ITEMS, compare_profiles, compute_dataset_profile
-from drift_core.significance import chi2_homogeneity, design_effects, empirical_p
+from drift_core import MIN_ITEMS, TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core.significance import chi2_cells, chi2_homogeneity, design_effects, empirical_p
 from drift_core.status import holm
 
 THRESHOLDED_FIELDS = {"score", "status", "threshold_status", "p_value", "p_adjusted", "noise_floor", "n_ref", "n_new", "summary"}
@@ -197,3 +197,24 @@ def test_a_change_of_subject_in_real_prose_is_detected_at_n_300():
     ref = compute_dataset_profile([{"text": paras[j]} for j in rng.choice(half, 300, replace=False)], TEXT)
     new = compute_dataset_profile([{"text": paras[half + j]} for j in rng.choice(len(paras) - half, 300, replace=False)], TEXT)
     assert compare_profiles(ref, new)["status"] != "ok"
+
+
+def test_one_long_document_cannot_make_its_words_significant():
+    # 60 documents of 50 tokens a side; the reference also has one 20,000-token document of a
+    # single word: most of its tokens, yet one document out of 61
+    rng = np.random.default_rng(0)
+    docs = [{"input_ids": rng.integers(0, 200, 50).tolist()} for _ in range(120)]
+    ref = compute_dataset_profile(docs[:60] + [{"input_ids": [7] * 20_000}], TaskSpec("text"), sample_size=None)
+    new = compute_dataset_profile(docs[60:], TaskSpec("text"), sample_size=None)
+    m = compare_profiles(ref, new)["metrics"]["token_freq_js"]
+    assert m["score"] > 0.5  # token 7 holds 87% of the reference's tokens
+    assert m["p_value"] > 0.01 and m["status"] == "ok"
+
+
+def test_sparse_cells_merge_until_each_expects_five_items():
+    ref = np.array([1000, 500, 3, 2, 1, 1, 0, 1])
+    new = np.array([10, 5, 0, 0, 1, 0, 1, 0])
+    cells = chi2_cells(ref, new)
+    k = cells.max() + 1
+    expected = new.sum() * np.bincount(cells, weights=ref + new, minlength=k) / (ref.sum() + new.sum())
+    assert (expected >= 5).all() and k >= 2
