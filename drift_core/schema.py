@@ -222,8 +222,9 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
 
 def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
     """The first top-level field holding a NaN or infinity anywhere inside it (nested lists and
-    dicts included), with that value; ``None`` when every float is finite. Lists of numbers are
-    checked by numpy in one pass; only ragged or mixed lists are walked (iteratively: no recursion)."""
+    dicts included), with that value; ``None`` when every float is finite. A flat list of numbers
+    costs one ``math.fsum`` (C speed; NaN or inf anywhere makes the sum non-finite); only lists
+    holding lists or dicts are walked (iteratively: no recursion)."""
     for key, value in profile.items():
         stack = [value]
         while stack:
@@ -233,18 +234,18 @@ def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
                     return key, v
             elif isinstance(v, dict):
                 stack.extend(v.values())
-            elif isinstance(v, list) and v:
+            elif isinstance(v, list):
                 try:
-                    arr = np.asarray(v)
-                except (ValueError, TypeError, OverflowError):  # ragged, or too deep for numpy
+                    if math.isfinite(math.fsum(v)):
+                        continue
+                except OverflowError:  # finite values whose sum overflows: look at each one
+                    pass
+                except TypeError:  # not all numbers: nested lists, dicts, strings
                     stack.extend(v)
                     continue
-                if arr.dtype.kind == "f":
-                    finite = np.isfinite(arr)
-                    if not finite.all():
-                        return key, float(arr[~finite][0])
-                elif arr.dtype.kind == "O":
-                    stack.extend(v)
+                bad = next((x for x in v if isinstance(x, float) and not math.isfinite(x)), None)
+                if bad is not None:
+                    return key, bad
     return None
 
 
