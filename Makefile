@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 RUNTIME := $(VENV)/.runtime
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest venv browser bench calibrate demo clean
+.PHONY: run test lint typecheck pytest venv browser bench calibrate demo clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -45,6 +45,11 @@ pytest: $(STAMP) browser
 	$(VENV)/bin/pytest -q --durations=15 --doctest-modules drift_core tests
 
 test: lint typecheck pytest
+
+# The long fuzz run: FUZZ_EXAMPLES mutated files through every reader (FUZZ_SEED=S to replay one run).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s -m fuzz tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/profile_speed.py

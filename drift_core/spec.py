@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from . import limits
+
 Modality = Literal["text", "vision", "outputs"]
 MODALITIES: tuple[str, ...] = ("text", "vision", "outputs")
 
@@ -63,6 +65,12 @@ class TaskSpec:
             isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 1
         ):
             raise ValueError(f"TaskSpec.num_classes must be a positive int, got {self.num_classes!r}")
+        max_classes = limits.current().max_classes
+        if self.num_classes is not None and self.num_classes > max_classes:
+            raise ValueError(
+                f"TaskSpec.num_classes {self.num_classes} is above the limit of {max_classes} classes "
+                "(raise it with --limit max_classes=N, or drift_core.limits.override)"
+            )
         if self.pixel_range is not None:
             low, high = (float(v) for v in self.pixel_range)
             if not (low < high):
