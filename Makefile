@@ -1,19 +1,27 @@
 # Driftboard: two commands on a fresh machine.
-#   make run   - create .venv, install, start the dashboard on the embedded demo data
+#   make run   - create .venv, install the runtime dependencies, start the dashboard on the demo data
 #   make test  - create/update .venv with dev extras, ruff, mypy on drift_core, the whole pytest suite
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
+RUNTIME := $(VENV)/.runtime
 PORT ?= 8501
 
-.PHONY: run test lint typecheck pytest venv browser bench calibrate demo clean
+.PHONY: run test lint typecheck pytest venv browser bench calibrate demo clean fuzz
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 	$(PIP) install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME)
+
+# runtime dependencies only (what `make run` needs): no pytest, mypy, playwright, ipykernel
+$(RUNTIME): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e .
+	touch $(RUNTIME)
 
 venv: $(STAMP)
 
@@ -23,7 +31,7 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
 
-run: $(STAMP)
+run: $(RUNTIME)
 	$(PY) -m drift_core.cli demo --db data/demo.db --if-missing
 	$(VENV)/bin/streamlit run dashboard/app.py --server.port $(PORT)
 
@@ -37,6 +45,11 @@ pytest: $(STAMP) browser
 	$(VENV)/bin/pytest -q --durations=15 --doctest-modules drift_core tests
 
 test: lint typecheck pytest
+
+# The long fuzz run: FUZZ_EXAMPLES mutated files through every reader (FUZZ_SEED=S to replay one run).
+FUZZ_EXAMPLES ?= 5000
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s -m fuzz tests/test_fuzz.py
 
 bench: $(STAMP)
 	$(PY) benchmarks/profile_speed.py

@@ -58,6 +58,7 @@ def rebuild_demo_db(path: str) -> None:
     open_db.clear()
     run_profile.clear()
     _compare.clear()
+    run_kinds.clear()
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -140,3 +141,38 @@ def compare(
     """``compare_profiles`` cached on the two profiles' content keys, the thresholds and alpha."""
     key = json.dumps({k: list(v) for k, v in sorted(thresholds.items())})
     return _compare(ref_key, new_key, key, alpha, ref, new)
+
+
+def _kind(profile: dict[str, Any]) -> str:
+    return str(profile.get("token_kind", "ids")) if profile["modality"] == "text" else "vision"
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def run_kinds(db_path: str, run_ids: tuple[int, ...]) -> dict[int, str]:
+    """What each run holds: ``"ids"`` or ``"words"`` (text), ``"vision"``; runs of the same kind compare.
+
+    Read from the stored profiles (a run without a readable profile is "unknown").
+    """
+    db = open_db(db_path)
+    out = {}
+    for run_id in run_ids:
+        try:
+            out[run_id] = _kind(db.load_profile(run_id))
+        except Exception:  # noqa: BLE001 - an unreadable profile is reported when the run is picked
+            out[run_id] = "unknown"
+    return out
+
+
+def clear_kinds() -> None:
+    """Forget the cached kinds (a run was added)."""
+    run_kinds.clear()
+
+
+def read_error_message(chosen: dict[str, Any], error: Exception) -> str:
+    """Why the new data could not be read, naming the file at fault (data or predictions)."""
+    data_name = (chosen.get("upload") or (None,))[0] or chosen.get("path") or "the new data"
+    pred = (chosen.get("pred_upload") or (None,))[0] or (chosen.get("pred_path") or "").strip()
+    text = str(error)
+    if pred and "prediction" in text.lower():
+        return f"Could not use the predictions file {pred} with {data_name}: {text}"
+    return f"Could not read {data_name}: {text}"

@@ -19,8 +19,9 @@ import numpy as np
 import plotly.graph_objects as go
 
 from drift_core import token_share_changes
-from drift_core.histograms import display_bins, pad_to
+from drift_core.histograms import coarsen, display_bins, group_spans, n_coarse_bins, pad_to, shared_groups
 from drift_core.metrics import channel_name, metric_info
+from drift_core.status import classify
 
 STATUS_COLORS: dict[str, str] = {"ok": "#2e7d32", "warn": "#e08a00", "alert": "#c62828"}
 #: Red, green, blue, alpha (a single gray channel is drawn in the last colour).
@@ -29,13 +30,17 @@ CHANNEL_COLORS = ("#d62728", "#2ca02c", "#1f5fbf", "#7f7f7f")
 INFO_COLOR = "#8a94a6"
 #: Text symbols (not emoji: they render in every font, also in headless browsers and PDFs).
 STATUS_ICONS: dict[str, str] = {"ok": "✔", "warn": "⚠", "alert": "✖"}
-STATUS_WORDS: dict[str, str] = {"ok": "OK", "warn": "Warning", "alert": "Alert"}
+STATUS_WORDS: dict[str, str] = {"ok": "OK", "warn": "Warning", "alert": "Alert", "noise": "Within noise"}
+#: The third visible state: crossed its threshold, but within sampling noise (so the status stays ok).
+NOISE_ICON, NOISE_COLOR = "◌", "#8a6d00"
 #: The headline of each status, for banners.
 STATUS_HEADLINES: dict[str, str] = {
     "ok": "OK: no significant drift",
     "warn": "Warning: possible drift",
     "alert": "Alert: drift detected",
 }
+#: The token chart's x axis spans at least +/- this many percentage points.
+TOKEN_SCALE_POINTS = 5.0
 REF_COLOR = "#9aa3b2"
 NEW_COLOR = "#2f5fd0"
 
@@ -76,62 +81,81 @@ def metric_label(result: Mapping[str, Any], name: str) -> str:
 # --------------------------------------------------------------------------------------- scores
 
 
-def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
-    """Horizontal bars of every drift score on the [0, 1] scale (JS distances and top-token drift).
+def _thresholds_of(result: Mapping[str, Any], name: str) -> tuple[float, float] | None:
+    t = result.get("thresholds", {}).get(name) or result.get("metrics", {}).get(name, {}).get("threshold")
+    return (float(t[0]), float(t[1])) if t else None
 
-    Bars are coloured by the metric's status (grey when informational); each bar carries its own
-    warn and alert lines, as thresholds may differ per metric. KL and Euclidean distances are left
-    out: they are not on the [0, 1] scale (the score table lists them).
-    """
+
+def scored_names(result: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """The metrics the score chart draws: the bounded ones (the registry's [0, 1] scores), and the
+    unbounded ones that were given thresholds (KL in bits, distances), drawn on their own axis."""
+    c = int(result.get("n_channels", 3))
+    names = list(result["drift_scores"])
+    bounded = [n for n in names if metric_info(n, c).bounded]
+    other = [n for n in names if n not in bounded and _thresholds_of(result, n) is not None]
+    return bounded, other
+
+
+def _score_panel(fig: go.Figure, result: Mapping[str, Any], names: list[str], row: int, unit: str) -> None:
     metrics: Mapping[str, Mapping[str, Any]] = result.get("metrics", {})
-    names = [n for n in result["drift_scores"] if metric_info(n, int(result.get("n_channels", 3))).bounded]
     names = list(reversed(names))  # plotly draws the first category at the bottom
     labels = [metric_label(result, n) for n in names]
     scores = [float(result["drift_scores"][n]) for n in names]
     statuses = [metrics.get(n, {}).get("status", result.get("metric_status", {}).get(n)) for n in names]
-    fig = _figure("Drift scores", height=max(280, 110 + 40 * len(names)), bargap=0.35)
+    # crossed the threshold but within sampling noise: the third state, in its own colour
+    statuses = ["noise" if s == "ok" and metrics.get(n, {}).get("threshold_status") not in (None, "ok") else s
+                for n, s in zip(names, statuses, strict=True)]
+    thresholds = [_thresholds_of(result, n) for n in names]
     fig.add_trace(
         go.Bar(
-            name="score",
-            x=scores,
-            y=labels,
-            orientation="h",
-            marker={"color": [status_color(s) for s in statuses]},
-            text=[f"{s:.3f}" for s in scores],
-            textposition="outside",
+            name="score", x=scores, y=labels, orientation="h",
+            marker={"color": [NOISE_COLOR if s == "noise" else status_color(s) for s in statuses]},
             customdata=[STATUS_WORDS.get(s or "", "informational") for s in statuses],
-            hovertemplate="%{y}: %{x:.3f} (%{customdata})<extra></extra>",
-            showlegend=False,
-        )
+            hovertemplate="%{y}: %{x:.3f} (%{customdata})<extra></extra>", showlegend=False,
+        ), row=row, col=1,
     )
-    thresholds = [result.get("thresholds", {}).get(n) or metrics.get(n, {}).get("threshold") for n in names]
     for which, idx, dash_color in (("warn", 0, STATUS_COLORS["warn"]), ("alert", 1, STATUS_COLORS["alert"])):
         xs = [t[idx] if t else None for t in thresholds]
         # a white halo under each line keeps it visible on a bar of its own colour
-        fig.add_trace(
-            go.Scatter(
-                name=f"{which} threshold halo",
-                x=xs,
-                y=labels,
-                mode="markers",
-                marker={"symbol": "line-ns", "size": 28, "line": {"width": 7, "color": "white"}},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
-        fig.add_trace(
-            go.Scatter(
-                name=f"{which} threshold",
-                x=xs,
-                y=labels,
-                mode="markers",
-                marker={"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": dash_color}},
-                hovertemplate=f"{which} at %{{x}}<extra></extra>",
-            )
-        )
-    top = max([0.25, *scores, *[t[1] for t in thresholds if t]])
-    fig.update_xaxes(range=[0, min(1.0, top * 1.2) if top < 0.85 else 1.08],
-                     title_text="0 = same, 1 = nothing in common")
+        fig.add_trace(go.Scatter(
+            name=f"{which} threshold halo", x=xs, y=labels, mode="markers", hoverinfo="skip", showlegend=False,
+            marker={"symbol": "line-ns", "size": 28, "line": {"width": 7, "color": "white"}}), row=row, col=1)
+        fig.add_trace(go.Scatter(
+            name=f"{which} threshold", x=xs, y=labels, mode="markers", showlegend=row == 1,
+            legendgroup=which, hovertemplate=f"{which} at %{{x}}<extra></extra>",
+            marker={"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": dash_color}}), row=row, col=1)
+    top = max([0.25 if unit == "" else 0.0, *scores, *[t[1] for t in thresholds if t]]) or 1.0
+    # value labels right of the bar *and* of its threshold lines, so they never collide
+    gap = 0.03 * top
+    fig.add_trace(go.Scatter(
+        name="value", x=[max(s, *(t or (0, 0))) + gap for s, t in zip(scores, thresholds, strict=True)], y=labels,
+        mode="text", text=[f"{s:.3f}" for s in scores], textposition="middle right", hoverinfo="skip",
+        showlegend=False, textfont={"size": 12}), row=row, col=1)
+    hi = 1.12 if unit == "" and top >= 0.8 else top * 1.3
+    title = "0 = same, 1 = nothing in common" if unit == "" else unit
+    fig.update_xaxes(range=[0, hi], title_text=title, row=row, col=1)
+
+
+def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
+    """Horizontal bars of the drift scores, coloured by status, with each metric's warn and alert lines.
+
+    The bounded scores (JS distances, top-token turnover; 0 = same, 1 = nothing in common) share one
+    axis. Unbounded metrics that were given thresholds (KL in bits, the channel-mean distance) get a
+    second panel on their own scale; informational unbounded metrics stay in the score table only.
+    Each value is written right of its bar and threshold lines.
+    """
+    from plotly.subplots import make_subplots
+
+    bounded, other = scored_names(result)
+    c = int(result.get("n_channels", 3))
+    rows = [(bounded, "")] + ([(other, metric_info(other[0], c).unit or "score")] if other else [])
+    heights = [max(1, len(names)) for names, _ in rows]
+    fig = make_subplots(rows=len(rows), cols=1, row_heights=heights, vertical_spacing=0.28 if other else 0.1)
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text="Drift scores", height=max(300, 150 + 40 * sum(heights) + 70 * (len(rows) - 1)),
+                      bargap=0.35, margin={"l": 10, "r": 20, "t": 56, "b": 56})
+    for i, (names, unit) in enumerate(rows, start=1):
+        _score_panel(fig, result, names, i, unit)
     return fig
 
 
@@ -198,8 +222,16 @@ def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int 
             showlegend=False,
         )
     )
+    # a fixed scale: +/-0.3 points of noise must look small, not fill the chart like real drift
+    span = max(TOKEN_SCALE_POINTS, 1.1 * max((abs(v) for v in values), default=0.0))
     fig.update_xaxes(title_text="change in share of all tokens (percentage points)", zeroline=True,
-                     zerolinecolor="#555", zerolinewidth=1)
+                     zerolinecolor="#555", zerolinewidth=1, range=[-span, span])
+    fig.add_annotation(
+        text=f"fixed scale: ±{span:.0f} points" + (" (widened to fit)" if span > TOKEN_SCALE_POINTS else ""),
+        x=1.0, y=-0.02, xref="paper", yref="paper", xanchor="right", yanchor="top", showarrow=False,
+        font={"size": 11, "color": INFO_COLOR},
+    )
+    fig.update_layout(margin={"l": 10, "r": 10, "t": 56, "b": 70})
     fig.update_yaxes(type="category")
     return fig
 
@@ -213,46 +245,69 @@ def _channel_colors(n_channels: int) -> list[str]:
     return [CHANNEL_COLORS[c] if c < len(CHANNEL_COLORS) else INFO_COLOR for c in range(n_channels)]
 
 
+def scored_bins(ref_counts: Sequence[int], new_counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The coarse bins a [0, 1] histogram pair was scored on: ``(edges, ref counts, new counts)``.
+
+    The same bins as the JS metric (``shared_groups`` of both fine histograms, ``n_coarse_bins`` of
+    the two sizes); each coarse bin is drawn from its first to its last occupied fine bin.
+    """
+    rh, nh = np.asarray(ref_counts, dtype=np.int64), np.asarray(new_counts, dtype=np.int64)
+    groups = shared_groups(rh, nh, n_coarse_bins(int(rh.sum()), int(nh.sum())))
+    spans = group_spans(groups, (rh + nh) > 0)
+    width = 1.0 / len(rh)
+    edges = np.array([spans[0][0] * width, *[(hi + 1) * width for _, hi in spans]])
+    # close gaps between spans: each bin runs to where the next one starts
+    for i in range(1, len(spans)):
+        edges[i] = spans[i][0] * width
+    edges[-1] = (spans[-1][1] + 1) * width
+    return edges, coarsen(rh, groups), coarsen(nh, groups)
+
+
+def _density_trace(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str,
+                   unit: str, legendgroup: str, showlegend: bool = True) -> go.Scatter:
+    """A step line of % of images per 0.01 on unequal bins (area = share of images)."""
+    share = _shares(counts)
+    density = share / (np.diff(edges) * 100)
+    x = np.repeat(edges, 2)[1:-1]
+    y = np.repeat(density, 2)
+    lows, highs = np.repeat(edges[:-1], 2), np.repeat(edges[1:], 2)
+    return go.Scatter(
+        name=name, x=x, y=y, mode="lines", line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
+        legendgroup=legendgroup, showlegend=showlegend,
+        customdata=np.stack([lows, highs, np.repeat(share, 2), np.repeat(counts, 2)], axis=-1),
+        hovertemplate=(f"{name}<br>{unit} %{{customdata[0]:.2f}}-%{{customdata[1]:.2f}}: "
+                       "%{customdata[2]:.1f}% of images (%{customdata[3]})<extra></extra>"),
+    )
+
+
 def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
-    """Mean pixel value per channel, reference (pale, hatched) beside new (solid), pixel std as error bars."""
+    """Histograms of the per-image mean of each channel, reference dashed and new solid, on the
+    coarse bins the channel JS scores were computed on (what is scored, not the pixel spread)."""
     c = int(ref["n_channels"])
-    names, colors = [channel_name(i, c) for i in range(c)], _channel_colors(c)
-    fig = _figure("Channel means (error bars: pixel standard deviation)", barmode="group", bargap=0.3)
-    for side, profile, opacity, pattern in (("reference", ref, 0.45, "/"), ("new", new, 1.0, "")):
-        fig.add_trace(
-            go.Bar(
-                name=side,
-                x=names,
-                y=profile["channel_means"],
-                error_y={"type": "data", "array": profile["channel_stds"], "color": "#555", "thickness": 1.2},
-                marker={"color": colors, "opacity": opacity, "pattern": {"shape": pattern},
-                        "line": {"color": colors, "width": 1.5}},
-                hovertemplate=f"{side} %{{x}}: mean %{{y:.3f}}, std %{{error_y.array:.3f}}<extra></extra>",
-            )
-        )
-    fig.update_yaxes(range=[0, 1], title_text="mean pixel value (0-1)")
+    colors = _channel_colors(c)
+    fig = _figure("Per-image channel means (bins as scored)")
+    for i in range(c):
+        edges, r, n = scored_bins(ref["channel_mean_hist"][i], new["channel_mean_hist"][i])
+        name = channel_name(i, c)
+        fig.add_trace(_density_trace(edges, r, f"{name}, reference", colors[i], "dot", "mean", name, True))
+        fig.add_trace(_density_trace(edges, n, f"{name}, new", colors[i], "solid", "mean", name, True))
+    fig.update_xaxes(title_text="mean value of the channel in one image (0-1)")
+    fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
+                      height=380, margin={"l": 10, "r": 10, "t": 56, "b": 10})
     return fig
 
 
 def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
-    """Share of images per brightness band (5 bins on 0-1): reference wide and pale, new narrow on top."""
-    edges = ref["brightness_edges"]
-    labels = [f"{lo:.1f}-{hi:.1f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
-    fig = _figure("Image brightness", barmode="overlay")
-    for side, profile, color, width in (("reference", ref, REF_COLOR, 0.8), ("new", new, NEW_COLOR, 0.45)):
-        fig.add_trace(
-            go.Bar(
-                name=side,
-                x=labels,
-                y=_shares(profile["brightness_hist"]),
-                width=width,
-                marker={"color": color},
-                customdata=profile["brightness_hist"],
-                hovertemplate=f"{side}: %{{y:.1f}}% of images (%{{customdata}})<extra></extra>",
-            )
-        )
-    fig.update_xaxes(title_text="mean brightness of the image (0 = black, 1 = white)", type="category")
-    fig.update_yaxes(title_text="% of images", ticksuffix="%")
+    """Histogram of per-image brightness, reference vs new, on the bins ``brightness_js`` scored."""
+    edges, r, n = scored_bins(ref["brightness_fine_hist"], new["brightness_fine_hist"])
+    fig = _figure("Image brightness (bins as scored)")
+    fig.add_trace(_density_trace(edges, r, f"reference (mean {ref['brightness_mean']:.2f})", REF_COLOR, "dot",
+                                 "brightness", "reference"))
+    fig.add_trace(_density_trace(edges, n, f"new (mean {new['brightness_mean']:.2f})", NEW_COLOR, "solid",
+                                 "brightness", "new"))
+    fig.update_xaxes(title_text="mean brightness of the image (0 = black, 1 = white)")
+    fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
     return fig
 
 
@@ -359,6 +414,111 @@ def history_figure(points: Sequence[HistoryPoint]) -> go.Figure:
     if not ordered:
         fig.add_annotation(text="No recorded comparisons yet", showarrow=False, x=0.5, y=0.5,
                            xref="paper", yref="paper", font={"size": 14, "color": INFO_COLOR})
+    return fig
+
+
+@dataclass(frozen=True)
+class MetricPoint:
+    """One metric of one comparison in the history, judged by the thresholds in force now."""
+
+    x: str  # the category on the x axis: run name and date
+    when: str
+    metric: str
+    label: str
+    score: float
+    status: str  # ok / warn / alert, or "noise" (crossed the line, within sampling noise)
+    current: bool  # the batch on screen
+
+
+METRIC_LINE_COLORS = ("#1f5fbf", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#e377c2", "#7f7f7f")
+
+
+def rejudge(score: float, p_value: float | None, pair: tuple[float, float], alpha: float) -> str:
+    """A recorded score's status under ``pair`` and ``alpha`` (its recorded adjusted p-value kept).
+
+    Examples
+    --------
+    >>> rejudge(0.15, 0.001, (0.1, 0.2), 0.01), rejudge(0.15, 0.3, (0.1, 0.2), 0.01), rejudge(0.05, 0.3, (0.1, 0.2), 0.01)
+    ('warn', 'noise', 'ok')
+    """
+    crossed = classify(score, *pair)
+    if crossed == "ok":
+        return "ok"
+    return crossed if p_value is None or p_value < alpha else "noise"
+
+
+def metric_history(
+    comparisons: Sequence[Mapping[str, Any]], thresholds: Mapping[str, tuple[float, float]], alpha: float,
+    current_run_id: int | None = None, current: tuple[str, Mapping[str, Any]] | None = None,
+) -> list[MetricPoint]:
+    """Points of every thresholded metric of every recorded comparison (the newest record per new
+    run: no duplicates), oldest first, statuses recomputed with ``thresholds`` and ``alpha``.
+
+    ``current`` (name, result) adds the batch on screen when it is not a recorded run.
+    """
+    seen: dict[Any, Mapping[str, Any]] = {}
+    for c in sorted(comparisons, key=lambda c: str(c["created_at"])):
+        seen[c.get("new_run_id", c.get("new_name"))] = c  # a later record of the same run replaces it
+    rows = [(str(c["created_at"]), str(c.get("new_name", c.get("new_run_id", ""))), c.get("result") or {},
+             c.get("new_run_id") == current_run_id and current_run_id is not None) for c in seen.values()]
+    if current is not None and not any(r[3] for r in rows):
+        rows.append(("9999 now", f"{current[0]} (this batch, not saved)", current[1], True))
+    points = []
+    for when, name, result, is_current in sorted(rows, key=lambda r: r[0]):
+        x = f"{name}<br>{when[:10]}" if not when.startswith("9999") else name
+        metrics = result.get("metrics", {})
+        for metric, pair in thresholds.items():
+            score = result.get("drift_scores", {}).get(metric)
+            if score is None:
+                continue
+            d = metrics.get(metric, {})
+            p = d.get("p_adjusted", d.get("p_value"))
+            points.append(MetricPoint(x, when, metric, metric_label(result, metric), float(score),
+                                      rejudge(float(score), p, pair, alpha), is_current))
+    return points
+
+
+def metric_history_figure(points: Sequence[MetricPoint], thresholds: Mapping[str, tuple[float, float]]) -> go.Figure:
+    """One line per thresholded metric over the recorded comparisons (oldest left), markers coloured by
+    the status under today's thresholds, the warn..alert band, and the batch on screen highlighted."""
+    fig = _figure("History: comparisons against this reference", height=380)
+    if not points:
+        fig.add_annotation(text="No recorded comparisons yet: save or record one to start the history",
+                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+                           font={"size": 14, "color": INFO_COLOR})
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
+        return fig
+    xs = list(dict.fromkeys(p.x for p in points))
+    current = [i for i, x in enumerate(xs) if any(p.current and p.x == x for p in points)]
+    for i in current:
+        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor="#2f5fd0", opacity=0.08, line_width=0)
+        fig.add_annotation(x=xs[i], y=1.0, yref="paper", text="this batch", showarrow=False, yanchor="bottom",
+                           font={"size": 12, "color": NEW_COLOR})
+    pairs = {tuple(thresholds[p.metric]) for p in points}
+    if len(pairs) == 1:
+        warn, alert = next(iter(pairs))
+        top = max(alert * 1.5, max(p.score for p in points) * 1.1)
+        fig.add_hrect(y0=warn, y1=alert, fillcolor=STATUS_COLORS["warn"], opacity=0.12, line_width=0)
+        fig.add_hrect(y0=alert, y1=top, fillcolor=STATUS_COLORS["alert"], opacity=0.07, line_width=0)
+        fig.add_hline(y=warn, line={"color": STATUS_COLORS["warn"], "width": 1, "dash": "dash"})
+        fig.add_hline(y=alert, line={"color": STATUS_COLORS["alert"], "width": 1, "dash": "dash"})
+        fig.update_yaxes(range=[0, top])
+    metrics = list(dict.fromkeys(p.metric for p in points))
+    for k, metric in enumerate(metrics):
+        pts = [p for p in points if p.metric == metric]
+        fig.add_trace(go.Scatter(
+            name=pts[0].label, x=[p.x for p in pts], y=[p.score for p in pts], mode="lines+markers",
+            line={"color": METRIC_LINE_COLORS[k % len(METRIC_LINE_COLORS)], "width": 2},
+            marker={"color": [STATUS_COLORS.get(p.status, NOISE_COLOR) for p in pts], "size": 10,
+                    "line": {"color": "white", "width": 1}},
+            customdata=[STATUS_WORDS.get(p.status, p.status) for p in pts],
+            hovertemplate=f"{pts[0].label}: %{{y:.3f}}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
+        ))
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, tickangle=0, tickfont={"size": 10})
+    fig.update_yaxes(title_text="score", rangemode="tozero")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left"},
+                      margin={"l": 10, "r": 10, "t": 56, "b": 10}, height=420)
     return fig
 
 

@@ -34,9 +34,10 @@ _CAPTIONS: dict[str, str] = {
     "datasets. Dashed lines mark the means.",
     "tokens": "The tokens whose share of all tokens changed the most. Blue bars: more common in the new data; "
     "grey bars: less common.",
-    "channels": "Average pixel value per colour channel (0 = dark, 1 = full intensity). Error bars show the "
-    "spread of pixel values.",
-    "brightness": "How many images fall in each brightness band. Wide grey bars: reference; narrow blue bars: new.",
+    "channels": "How the per-image mean of each colour channel is distributed (0 = dark, 1 = full intensity), "
+    "on the bins the channel scores were computed on. Dotted: reference; solid: new.",
+    "brightness": "How the brightness of the images is distributed, on the bins brightness_js was computed on. "
+    "Dotted grey: reference; solid blue: new.",
     "predictions": "Which classes the model predicted, as a share of all predictions.",
     "history": "The worst drift score of every comparison recorded against this reference, over time. "
     "Drift that creeps up over weeks shows here before it turns into an alert.",

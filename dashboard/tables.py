@@ -14,11 +14,17 @@ import pandas as pd
 
 from drift_core.table import INFO, score_rows
 
-from .figures import STATUS_COLORS, STATUS_ICONS
+from .figures import NOISE_COLOR, NOISE_ICON, STATUS_COLORS, STATUS_ICONS
 
 #: Pale backgrounds for the status cell (the strong colours are used for the text).
-STATUS_BACKGROUNDS: dict[str, str] = {"ok": "#e6f4ea", "warn": "#fff3d6", "alert": "#fde2e2"}
+STATUS_BACKGROUNDS: dict[str, str] = {"ok": "#e6f4ea", "warn": "#fff3d6", "alert": "#fde2e2", "noise": "#f6f1de"}
 INFO_TEXT = "ℹ info"
+NOISE_TEXT = f"{NOISE_ICON} ok: within noise"
+
+
+def within_noise(detail: Mapping[str, Any]) -> bool:
+    """A metric that crossed its threshold but stayed ok because the shift is within sampling noise."""
+    return detail.get("status") == "ok" and detail.get("threshold_status") not in (None, "ok")
 
 #: Every column; the dashboard shows :data:`COMPACT_COLUMNS` (it lists "What changed" below the table).
 COLUMNS = ["Status", "Metric", "Score", "Unit", "Warn / alert at", "p-value", "Noise floor", "What changed"]
@@ -26,8 +32,15 @@ COMPACT_COLUMNS = ["Status", "Metric", "Score", "Warn / alert at", "p-value", "N
 
 
 def status_text(status: str | None) -> str:
-    """``"✖ alert"``, ``"⚠ warn"``, ``"✔ ok"``; informational metrics read ``"ℹ info"``."""
+    """``"✖ alert"``, ``"⚠ warn"``, ``"✔ ok"``, ``"◌ ok: within noise"``; informational metrics read ``"ℹ info"``."""
+    if status == "noise":
+        return NOISE_TEXT
     return f"{STATUS_ICONS[status]} {status}" if status in STATUS_ICONS else INFO_TEXT
+
+
+def shown_status(result: Mapping[str, Any], name: str, status: str | None) -> str | None:
+    """The status to show: ``"noise"`` for a metric within noise, else the result's own."""
+    return "noise" if within_noise(result.get("metrics", {}).get(name, {})) else status
 
 
 def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
@@ -38,7 +51,7 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
     """
     rows = [
         {
-            "Status": status_text(r.status),
+            "Status": status_text(shown_status(result, r.name, r.status)),
             "Metric": r.label,
             "Score": r.score,
             "Unit": r.unit,
@@ -46,7 +59,7 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
             "p-value": r.p_value,
             "Noise floor": r.noise_floor,
             "What changed": r.summary,
-            "_status": "" if r.status == INFO else r.status,
+            "_status": "" if r.status == INFO else shown_status(result, r.name, r.status),
             "_name": r.name,
         }
         for r in score_rows(result)
@@ -56,6 +69,8 @@ def score_table(result: Mapping[str, Any]) -> pd.DataFrame:
 
 def status_cell_style(status: str) -> str:
     """CSS for a status cell: pale background, strong text colour, bold."""
+    if status == "noise":
+        return f"background-color: {STATUS_BACKGROUNDS[status]}; color: {NOISE_COLOR}; font-weight: 600"
     if status not in STATUS_COLORS:
         return "color: #5f6b7a"
     return f"background-color: {STATUS_BACKGROUNDS[status]}; color: {STATUS_COLORS[status]}; font-weight: 600"

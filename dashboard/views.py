@@ -5,6 +5,7 @@ They only lay out what ``drift_core`` computed and ``figures`` drew; no numbers 
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -12,8 +13,10 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
-from .figures import STATUS_HEADLINES, STATUS_ICONS
-from .tables import COMPACT_COLUMNS, score_table, styled_score_table
+from drift_core.status import items_needed
+
+from .figures import NOISE_ICON, STATUS_HEADLINES, STATUS_ICONS
+from .tables import COMPACT_COLUMNS, score_table, styled_score_table, within_noise
 
 _BANNERS: dict[str, tuple[Callable[..., Any], str]] = {
     "ok": (st.success, ":material/check_circle:"),
@@ -28,15 +31,60 @@ def chart(fig: go.Figure, key: str) -> None:
     st.plotly_chart(fig, key=key, config=_PLOTLY_CONFIG, theme=None)
 
 
+def _noisy(result: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [d for d in result.get("metrics", {}).values() if within_noise(d)]
+
+
 def status_banner(result: Mapping[str, Any]) -> None:
-    """The overall status as a coloured box with a headline in words and the plain-language summary."""
+    """The overall status as a coloured box with a headline in words and one consistent summary.
+
+    When scores crossed a threshold but stay within sampling noise, the box says so in words (the
+    third state, ◌) instead of the core's two sentences, which read as a contradiction on screen.
+    """
     show, icon = _BANNERS[result["status"]]
-    show(f"**{STATUS_HEADLINES[result['status']]}**\n\n{result.get('summary', '')}", icon=icon)
-    warnings = result.get("warnings") or []
-    if warnings:
-        with st.expander(f"Notes on this comparison ({len(warnings)})"):
-            for w in warnings:
-                st.markdown(f"- {w}")
+    summary = result.get("summary", "")
+    noisy = _noisy(result)
+    if noisy and result["status"] == "ok":
+        names = ", ".join(str(d.get("label")) for d in noisy)
+        summary = (f"No score is significantly above its threshold. {len(noisy)} score(s) crossed a threshold "
+                   f"but are within sampling noise at these batch sizes ({NOISE_ICON} {names}): see below.")
+    show(f"**{STATUS_HEADLINES[result['status']]}**\n\n{summary}", icon=icon)
+
+
+def small_batch_notice(result: Mapping[str, Any]) -> None:
+    """Say when a batch is too small to see warn-level drift (noise floor above the warn line)."""
+    blind = []
+    for d in result.get("metrics", {}).values():
+        t, floor = d.get("threshold"), d.get("noise_floor")
+        if t and floor is not None and t[0] > 0 and floor > t[0]:
+            blind.append((d, items_needed(floor, int(d.get("n_ref") or result["n_ref"]),
+                                          int(d.get("n_new") or result["n_new"]), t[0])))
+    if not blind:
+        return
+    worst = max(n for _, n in blind)
+    listed = "; ".join(f"{d['label']}: noise floor {d['noise_floor']:.3g} > warn {d['threshold'][0]:g}" for d, _ in blind)
+    st.info(
+        f"**This batch is too small to detect warn-level drift** in {len(blind)} metric(s) ({listed}). "
+        f"Sampling noise alone can reach those scores with {result['n_ref']:,} vs {result['n_new']:,} items; "
+        f"about **{worst:,} items on each side** would be needed (noise shrinks like 1/√n).",
+        icon=":material/straighten:",
+    )
+
+
+def _reason(d: Mapping[str, Any], result: Mapping[str, Any]) -> str:
+    """Why a metric within noise stayed ok, in one line."""
+    t = d.get("threshold") or (None, None)
+    line = "alert" if d.get("threshold_status") == "alert" else "warn"
+    at = t[1] if line == "alert" else t[0]
+    p = d.get("p_adjusted", d.get("p_value"))
+    floor = d.get("noise_floor")
+    parts = [f"Score {d['score']:.3g} crossed the {line} line ({at:g})"]
+    if floor is not None:
+        parts.append(f"but sampling noise alone reaches {floor:.3g} with {d.get('n_ref', result['n_ref']):,} vs "
+                     f"{d.get('n_new', result['n_new']):,} items")
+    if p is not None:
+        parts.append(f"(p = {p:.2g} after adjustment, not below alpha {result.get('alpha', 0.01)})")
+    return " ".join(parts) + ": kept ok."
 
 
 def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
@@ -53,6 +101,7 @@ def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
         st.caption(
             "A metric is flagged only when its score crosses the threshold **and** the shift is "
             f"statistically significant (adjusted p-value < {result.get('alpha', 0.01)}). "
+            f"{NOISE_ICON} *within noise*: crossed the threshold, but sampling noise alone could explain it. "
             "Noise floor: the score that sampling noise alone stays below 99% of the time."
         )
     with right:
@@ -61,9 +110,38 @@ def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
     for d in result.get("metrics", {}).values():
         if d.get("status") is None or not d.get("summary"):
             continue
-        lines.append(f"- {STATUS_ICONS[d['status']]} **{d['label']}** ({d['status']}): {d['summary']}")
+        if within_noise(d):
+            lines.append(f"- {NOISE_ICON} **{d['label']}** (ok: within noise): {d['summary']}. {_reason(d, result)}")
+        else:
+            lines.append(f"- {STATUS_ICONS[d['status']]} **{d['label']}** ({d['status']}): {d['summary']}")
     if lines:
         st.markdown("**In words**\n" + "\n".join(lines))
+
+
+def examples_gallery(ref: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    """A few example items of each side, kept in the profiles (thumbnails, or short texts)."""
+    cols = st.columns(2, gap="medium")
+    for col, side, profile in ((cols[0], "Reference", ref), (cols[1], "New data", new)):
+        with col:
+            st.markdown(f"**{side}**")
+            examples = profile.get("examples")
+            if not examples:
+                st.caption("No examples kept in this profile (profiled without examples, or by an older version).")
+                continue
+            if profile["modality"] == "vision":
+                images = [base64.b64decode(e.split(",", 1)[1]) for e in examples]
+                st.image(images, width=72)
+            else:
+                for text in examples:
+                    st.markdown(f"> {_escape(text)}")
+
+
+def _escape(text: str) -> str:
+    """Show user text as text, not markdown (no links, no headings, no HTML)."""
+    out = text.replace("\n", " ")
+    for ch in "\\`*_{}[]()#+-.!|<>$~":
+        out = out.replace(ch, "\\" + ch)
+    return out
 
 
 def token_overlap_summary(result: Mapping[str, Any]) -> None:

@@ -10,10 +10,18 @@ text_*_predictions.csv     a "prediction" column, 4 classes; the drifted batch's
 vision_*.npy       (N, 3, 32, 32) uint8 images: smooth colour gradients plus noise. The drifted
                    batch is darker (x0.6) with a blue cast, like a camera swapped at night.
 vision_*_predictions.npy   (N, 10) float32 softmax scores; the drifted batch favours classes 7-9.
+words_*.jsonl      raw text ({"text": "..."}): paragraphs (>= 20 words) of the Python reference manual's
+                   help topics, ``pydoc_data.topics``, shipped with CPython (real prose, no download).
+                   The reference (320) and the ok batch (160) come from the topics of the first half
+                   of the alphabet; the drifted batch (160) from the second half: the same writers and
+                   style, other subjects. (The topics differ between Python versions; the shipped
+                   files were written with Python 3.11.)
 """
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from pathlib import Path
 
@@ -70,6 +78,31 @@ def scores(rng: np.random.Generator, n: int, drifted: bool) -> np.ndarray:
     return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
+WORDS_SEED = 2
+WORDS_SIZES = {"reference": 320, "batch_ok": 160, "batch_drifted": 160}
+
+
+def manual_paragraphs(first_half: bool) -> list[str]:
+    """Paragraphs of >= 20 words of half of the Python manual's help topics (sorted by name)."""
+    from pydoc_data.topics import topics
+
+    names = sorted(topics)
+    half = names[: len(names) // 2] if first_half else names[len(names) // 2 :]
+    return [p.strip() for t in half for p in re.split(r"\n\s*\n", topics[t]) if len(p.split()) >= 20]
+
+
+def words_batches() -> dict[str, list[str]]:
+    rng = np.random.default_rng(WORDS_SEED)
+    first, second = manual_paragraphs(True), manual_paragraphs(False)
+    perm = rng.permutation(len(first))
+    n_ref, n_ok, n_bad = WORDS_SIZES.values()
+    return {
+        "reference": [first[i] for i in sorted(perm[:n_ref])],
+        "batch_ok": [first[i] for i in sorted(perm[n_ref : n_ref + n_ok])],
+        "batch_drifted": [second[i] for i in sorted(rng.permutation(len(second))[:n_bad])],
+    }
+
+
 def main(out: Path = OUT) -> None:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(SEED)
@@ -83,6 +116,8 @@ def main(out: Path = OUT) -> None:
         drifted = name == "batch_drifted"
         np.save(out / f"vision_{name}.npy", images(rng, n, drifted))
         np.save(out / f"vision_{name}_predictions.npy", scores(rng, n, drifted))
+    for name, docs in words_batches().items():
+        (out / f"words_{name}.jsonl").write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
     print(f"wrote samples to {out}")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from . import limits
 from .spec import TaskSpec
 
 
@@ -63,8 +64,15 @@ def check_predictions(pred: Any, index: NDArray[np.int64], num_classes: int | No
     except ValueError as e:
         raise ValueError(f"predictions are ragged ({e})") from None
     if arr.dtype == object:
+        _first_bad_prediction(arr, index)
         raise ValueError("predictions are ragged or not numeric; expected class ids (N,) or scores (N, K)")
+    max_classes = limits.current().max_classes
     if arr.ndim == 2:
+        if arr.shape[1] > max_classes:
+            raise ValueError(
+                f"prediction scores have {arr.shape[1]} columns, more than the limit of {max_classes} classes "
+                "(raise it with --limit max_classes=N)"
+            )
         if num_classes is not None and arr.shape[1] != num_classes:
             raise ValueError(f"prediction scores have {arr.shape[1]} columns but TaskSpec.num_classes is {num_classes}")
         if arr.dtype.kind == "f":
@@ -82,6 +90,14 @@ def check_predictions(pred: Any, index: NDArray[np.int64], num_classes: int | No
             raise InputError(index[bad[0]], None, f"prediction {arr[bad[0]].item()!r} is not a class id (an integer)")
     elif arr.dtype.kind not in "iu":
         raise ValueError(f"predictions must be integer class ids or float scores, got dtype {arr.dtype}")
+    # The size check comes before the cast: ids >= 2**63 (uint64) or 1e300 (float) would wrap.
+    over = np.flatnonzero(arr >= max_classes)
+    if len(over):
+        raise InputError(
+            index[over[0]], None,
+            f"prediction {_id_text(arr[over[0]])} is above the limit of {max_classes} classes "
+            "(raise it with --limit max_classes=N)",
+        )
     arr = arr.astype(np.int64)
     neg = np.flatnonzero(arr < 0)
     if len(neg):
@@ -91,6 +107,26 @@ def check_predictions(pred: Any, index: NDArray[np.int64], num_classes: int | No
         if len(over):
             raise InputError(index[over[0]], None, f"prediction {int(arr[over[0]])} >= num_classes ({num_classes})")
     return arr
+
+
+def _first_bad_prediction(arr: NDArray[Any], index: NDArray[np.int64]) -> None:
+    """Name the item behind an object array of 1-D predictions: an int too big for int64 (JSON
+    ``2**70``) or a value that is not a number. Returns when it finds neither (ragged scores)."""
+    if arr.ndim != 1:
+        return
+    max_classes = limits.current().max_classes
+    for i, v in enumerate(arr):
+        if isinstance(v, int) and not isinstance(v, bool) and v >= max_classes:
+            raise InputError(index[i], None, f"prediction {v} is above the limit of {max_classes} classes "
+                                             "(raise it with --limit max_classes=N)")
+        if isinstance(v, bool) or not isinstance(v, (int, float, list, np.integer, np.floating)):
+            raise InputError(index[i], None, f"prediction {v!r:.40} is not a class id or a list of scores")
+
+
+def _id_text(v: Any) -> str:
+    """A class id as text: an integral float without its ``.0`` (``1e+300`` stays as numpy shows it)."""
+    v = v.item()
+    return str(int(v)) if isinstance(v, float) and v.is_integer() and abs(v) < 1e18 else repr(v)
 
 
 def pick_text_field(

@@ -21,12 +21,21 @@ from typing import Any
 
 import click
 
-from .alerts import DEFAULT_BACKOFF, alert_payload, send_webhook, should_alert
+from . import limits
+from .alerts import (
+    DEFAULT_BACKOFF,
+    DEFAULT_DEADLINE,
+    DEFAULT_TIMEOUT,
+    alert_payload,
+    send_webhook,
+    should_alert,
+)
 from .compare import compare_profiles
 from .console import comparison_report, run_details, runs_table, sample_description
 from .history import HistoryRule, HistoryVerdict, reference_history
 from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
 from .io import DataFileError, guess_modality, profile_file
+from .io._common import TOO_DEEP
 from .metrics_export import metrics_text, write_metrics_file
 from .schema import validate_profile
 from .spec import TaskSpec
@@ -154,16 +163,34 @@ def _profile_with_progress(path: str, spec: TaskSpec, **kw: Any) -> dict[str, An
 @click.group(cls=DriftGroup, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(package_name="driftboard", prog_name="drift")
 @click.option("--debug", is_flag=True, help="On an error, print the traceback too.")
-def cli(debug: bool) -> None:
+@click.option("--limit", "limit_values", multiple=True, metavar="NAME=N",
+              help=f"Raise a safety limit for this command ({', '.join(limits.NAMES)}); repeatable.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, limit_values: tuple[str, ...]) -> None:
     """Drift monitoring for ML inputs (text, images) and model outputs.
 
     Exit codes: 0 ok, 1 warn, 2 alert, 3 error (monitoring-plugin convention).
     """
+    changes: dict[str, int] = {}
+    for value in limit_values:
+        name, sep, number = value.partition("=")
+        try:
+            changes[name.strip()] = int(number.replace("_", ""))
+        except ValueError:
+            raise click.BadParameter(f"expected NAME=N, got {value!r}", param_hint="--limit") from None
+        if not sep:
+            raise click.BadParameter(f"expected NAME=N, got {value!r}", param_hint="--limit")
+    try:
+        previous = limits.set_limits(**changes)
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--limit") from None
+    ctx.call_on_close(lambda: limits.restore(previous))
 
 
 _spec_options = [
     click.option("--modality", type=click.Choice(["text", "vision"]), help="Default: from the file kind."),
-    click.option("--num-classes", type=click.IntRange(min=1), help="Number of classes of the predictions."),
+    click.option("--num-classes", type=click.IntRange(min=1),
+                 help="Number of classes of the predictions (at most --limit max_classes, default 100,000)."),
     click.option("--column", help="Field, column or .npz array holding the data (auto-detected otherwise)."),
     click.option("--channels-last/--channels-first", default=None, help="Image layout (default: guessed)."),
     click.option("--pixel-range", type=(float, float), default=None, metavar="LOW HIGH",
@@ -241,6 +268,8 @@ def _resolve(side: _Side, store: ExperimentDB | None) -> None:
                 obj = json.loads(path.read_text())
             except (json.JSONDecodeError, UnicodeDecodeError) as e:
                 raise DataFileError(path, f"invalid JSON ({e})") from None
+            except RecursionError:
+                raise DataFileError(path, TOO_DEEP) from None
             if isinstance(obj, dict) and "schema_version" in obj:
                 validate_profile(obj, name=str(path))
                 side.profile, side.name = obj, path.stem
@@ -281,6 +310,10 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
 @click.option("--webhook-retries", type=click.IntRange(min=0), default=3, show_default=True)
 @click.option("--webhook-backoff", type=click.FloatRange(min=0), default=None,
               help=f"Seconds before the first retry, doubling (default {DEFAULT_BACKOFF}, env DRIFT_WEBHOOK_BACKOFF).")
+@click.option("--webhook-timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
+              show_default=True, help="Wall-clock seconds per attempt, however slowly the server answers.")
+@click.option("--webhook-deadline", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_DEADLINE,
+              show_default=True, help="Wall-clock seconds after which no retry is started.")
 @click.option("--threshold", "thresholds", multiple=True, metavar="NAME=WARN,ALERT",
               help="Override a metric's thresholds, e.g. seq_length_js=0.1,0.2 (repeatable).")
 @click.option("--alpha", type=float, default=0.01, show_default=True, help="Significance level.")
@@ -295,7 +328,8 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
 @history_options
 @spec_options
 def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | None, alert_on: str,
-            webhook_retries: int, webhook_backoff: float | None, thresholds: tuple[str, ...], alpha: float,
+            webhook_retries: int, webhook_backoff: float | None, webhook_timeout: float, webhook_deadline: float,
+            thresholds: tuple[str, ...], alpha: float,
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, metrics_file: str | None = None,
@@ -360,7 +394,8 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
     if webhook is not None and send:
         payload = alert_payload(result, ref_side.describe(), new_side.describe(), comparison_id,
                                 history=webhook_history(verdict))
-        code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff)
+        code = send_webhook(webhook, payload, retries=webhook_retries, backoff=webhook_backoff,
+                            timeout=webhook_timeout, deadline=webhook_deadline)
         click.echo(f"alert sent to {webhook} (HTTP {code})", err=True)
     return exit_code
 

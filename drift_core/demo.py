@@ -5,6 +5,10 @@ with its predictions, and one recorded comparison of each batch with its referen
 six weekly batches ``<m>-week-1`` .. ``<m>-week-6`` (back-dated a week apart) mix a growing share
 of the drifted batch into the ok one, so the history chart shows drift creeping in. The newest
 comparison is text-reference vs text-batch-drifted (an alert), which the dashboard opens on.
+
+Raw text: ``prose-reference``, ``prose-batch-ok`` and ``prose-batch-drifted`` hold paragraphs of the
+Python reference manual's help topics (``pydoc_data.topics``, shipped with CPython), profiled
+with the built-in word tokenizer; no predictions, no weekly history (see ``data/make_samples.py``).
 """
 
 from __future__ import annotations
@@ -35,30 +39,34 @@ _NOTES = {
 #: Share of drifted items in each weekly batch of the demo history, oldest first.
 WEEKLY_DRIFT_SHARES = (0.0, 0.05, 0.15, 0.3, 0.5, 0.75)
 
-#: (modality, data suffix, predictions suffix, TaskSpec); comparisons are recorded in this order.
+#: (run name prefix, file prefix, data suffix, predictions suffix or None, TaskSpec, weekly history);
+#: comparisons are recorded in this order.
 _MODALITIES = (
-    ("vision", ".npy", ".npy", TaskSpec("vision", num_classes=10)),
-    ("text", ".jsonl", ".csv", TaskSpec("text", num_classes=4)),
+    ("vision", "vision", ".npy", ".npy", TaskSpec("vision", num_classes=10), True),
+    ("prose", "words", ".jsonl", None, TaskSpec("text"), False),
+    ("text", "text", ".jsonl", ".csv", TaskSpec("text", num_classes=4), True),
 )
 
 
-def demo_files(data_dir: Path = DATA_DIR) -> dict[str, tuple[Path, Path, TaskSpec]]:
-    """Run name -> (data file, predictions file, TaskSpec) for every demo run."""
+def demo_files(data_dir: Path = DATA_DIR) -> dict[str, tuple[Path, Path | None, TaskSpec]]:
+    """Run name -> (data file, predictions file or None, TaskSpec) for every demo run."""
     out = {}
-    for modality, ext, pext, spec in _MODALITIES:
+    for name, prefix, ext, pext, spec, _ in _MODALITIES:
         for kind in ("reference", "batch-ok", "batch-drifted"):
-            stem = f"{modality}_{kind.replace('-', '_')}"
-            out[f"{modality}-{kind}"] = (data_dir / f"{stem}{ext}", data_dir / f"{stem}_predictions{pext}", spec)
+            stem = f"{prefix}_{kind.replace('-', '_')}"
+            preds = data_dir / f"{stem}_predictions{pext}" if pext else None
+            out[f"{name}-{kind}"] = (data_dir / f"{stem}{ext}", preds, spec)
     return out
 
 
-def _weekly_history(db: ExperimentDB, modality: str, files: dict[str, tuple[Path, Path, TaskSpec]], ref: int,
+def _weekly_history(db: ExperimentDB, modality: str, files: dict[str, tuple[Path, Path | None, TaskSpec]], ref: int,
                     ref_profile: dict[str, Any]) -> None:
     """Back-dated weekly batches mixing a growing share of drifted items into ok ones."""
     ok_data, ok_preds_path, spec = files[f"{modality}-batch-ok"]
     bad_data, bad_preds_path, _ = files[f"{modality}-batch-drifted"]
     ok, _ = read_dataset(ok_data, spec)
     bad, _ = read_dataset(bad_data, spec)
+    assert ok_preds_path is not None and bad_preds_path is not None
     ok_preds, bad_preds = read_predictions(ok_preds_path), read_predictions(bad_preds_path)
     rng = np.random.default_rng(7)
     n = min(len(ok), len(bad))
@@ -99,10 +107,11 @@ def build_demo_db(path: str | Path, data_dir: str | Path = DATA_DIR) -> Experime
             for name, (data, preds, spec) in files.items():
                 profile = profile_file(data, spec, sample_size=None, predictions_path=preds)
                 runs[name] = db.create_run(name, spec, notes=_NOTES[name.split("-", 1)[1]], profile=profile)
-            for modality, *_ in _MODALITIES:
+            for modality, *_, weekly in _MODALITIES:
                 ref = runs[f"{modality}-reference"]
                 ref_profile = db.load_profile(ref)
-                _weekly_history(db, modality, files, ref, ref_profile)
+                if weekly:
+                    _weekly_history(db, modality, files, ref, ref_profile)
                 for kind in ("batch-ok", "batch-drifted"):
                     new = runs[f"{modality}-{kind}"]
                     db.record_comparison(ref, new, compare_profiles(ref_profile, db.load_profile(new)))

@@ -4,12 +4,16 @@ Why: binning each dataset on its own range (``np.histogram(x, bins=10)``) makes 
 lengths 120 +/- 10 and 200 +/- 10 look identical. Here the fine bins are fixed constants, so any
 two profiles (and any two chunks of one dataset) are comparable and mergeable by adding counts.
 
-At compare time the fine bins are coarsened (:func:`shared_groups`) from *both* sides, each side
-weighted equally, so ``compare(a, b)`` and ``compare(b, a)`` use the same bins:
+At compare time the fine bins are coarsened (:func:`shared_groups`) from *both* sides, so
+``compare(a, b)`` and ``compare(b, a)`` use the same bins:
 
-1. about :data:`MAX_COARSE_BINS` bins of equal mass of the equally weighted pooled histogram;
-2. a fine bin holding a point mass (>= 1 / n_bins of that mass, e.g. sequences padded to 128
-   tokens, constant images) is a bin of its own: never merged with its neighbours;
+1. about :data:`MAX_COARSE_BINS` bins of equal mass of the pooled histogram (the two sides'
+   counts added: with 100 items against 10,000, cuts from equally weighted sides follow the small
+   side's sampling noise, and the chi-square p-value fell below 0.05 in 7-9% of no-drift pairs
+   instead of 5%; on pooled counts 5.8-6%);
+2. a fine bin holding a point mass (>= 1 / n_bins of the pooled items, or of one side's items and
+   at least :data:`POINT_MASS_ITEMS`: sequences padded to 128 tokens, constant images) is a bin of
+   its own: never merged with its neighbours;
 3. a run of fine bins where one side has mass and the other none is cut off when it holds at
    least :data:`ONE_SIDED_RUN_ITEMS` items and the other side, at its size, would be expected to
    put as many there (:func:`one_sided_run`: a new mode, a stretched tail); when the two sides
@@ -45,6 +49,8 @@ MIN_ITEMS_PER_COARSE_BIN = 5
 #: A run of fine bins where only one side has mass is a bin of its own when it holds this many
 #: items of its side and the other side would be expected to put as many there: see :func:`one_sided_run`.
 ONE_SIDED_RUN_ITEMS = 20
+#: A fine bin holding 1 / n_bins of one side's items, and at least this many, is a point mass.
+POINT_MASS_ITEMS = 20
 UNIT_FINE_BINS = 500
 BRIGHTNESS_EDGES: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
 
@@ -189,11 +195,13 @@ def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> 
     tr, tn = r.sum(), n.sum()
     if tr <= 0 or tn <= 0:
         return equal_mass_groups(r + n, n_bins)
-    w = (r / tr + n / tn) / 2
+    w = r + n  # pooled counts: what a permutation test conditions on, so the cuts cannot favour a shift
     occupied = np.flatnonzero(w > 0)
     cut = np.zeros(len(w), dtype=bool)  # cut[i]: a coarse bin ends after fine bin i
     cut[_equal_mass_cuts(w, n_bins)] = True
-    heavy = np.flatnonzero(w >= 1.0 / n_bins)  # point masses: cut on both sides
+    heavy = np.flatnonzero(  # point masses of the pooled data, or of one side: cut on both sides
+        (w >= (tr + tn) / n_bins) | (r >= max(POINT_MASS_ITEMS, tr / n_bins)) | (n >= max(POINT_MASS_ITEMS, tn / n_bins))
+    )
     cut[heavy] = True
     cut[_previous_occupied(occupied, heavy)] = True
     side = (r[occupied] > 0).astype(np.int8) + 2 * (n[occupied] > 0)  # 1 ref only, 2 new only, 3 both

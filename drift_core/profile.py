@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import _inputs
+from .examples import collect_examples, merge_examples
 from .outputs import merge_outputs, profile_outputs, profile_predictions
 from .schema import SCHEMA_VERSION, validate_profile
 from .spec import TaskSpec
@@ -18,6 +19,7 @@ def compute_dataset_profile(
     sample_size: int | None = 1000,
     seed: int = 0,
     predictions: Any = None,
+    keep_examples: bool | None = None,
 ) -> dict[str, Any]:
     """Summarise a dataset into a small, comparable, mergeable JSON dict.
 
@@ -37,6 +39,10 @@ def compute_dataset_profile(
     predictions : array-like, optional
         Predicted class ids (N,) or scores (N, K) aligned with ``dataset``; items may instead
         carry them under ``task_spec.prediction_key``.
+    keep_examples : bool, optional
+        Keep a few example items in the profile (``examples``: <= 5 texts of <= 300 characters, or
+        <= 6 thumbnails of <= 32 x 32 pixels; see :mod:`drift_core.examples`). Default:
+        ``task_spec.keep_examples``. Pass False for private data.
 
     Returns
     -------
@@ -74,6 +80,9 @@ def compute_dataset_profile(
         **body,
         **(profile_outputs(sel, task_spec, predictions) if task_spec.modality != "outputs" else {}),
     }
+    keep = task_spec.keep_examples if keep_examples is None else keep_examples
+    if keep and task_spec.modality != "outputs":
+        profile["examples"] = collect_examples(sel, task_spec, body.get("token_kind"))
     return profile
 
 
@@ -111,4 +120,5 @@ def merge_profiles(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "task": task,
         **body,
         **merge_outputs(a, b),
+        **merge_examples(a, b),
     }

@@ -13,6 +13,8 @@ from typing import Any, Literal, NotRequired, TypedDict
 
 import numpy as np
 
+from . import limits
+from .examples import check_examples
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 
 SCHEMA_VERSION = 2
@@ -32,6 +34,8 @@ class CommonProfile(TypedDict):
     # outputs (present when predictions were given)
     prediction_hist: NotRequired[list[int]]
     num_classes: NotRequired[int]
+    # a few example items (texts, or PNG data URIs of thumbnails); see drift_core.examples
+    examples: NotRequired[list[str]]
 
 
 class TextProfile(CommonProfile):
@@ -147,10 +151,11 @@ def _counts(name: str, value: Any, length: int | None = None) -> None:
 
 
 def _floats(name: str, value: Any, length: int) -> None:
+    arr = np.asarray(value) if isinstance(value, list) else None
     if (
-        not isinstance(value, list)
+        arr is None
         or len(value) != length
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+        or (length and (arr.ndim != 1 or arr.dtype.kind not in "iuf" or not np.isfinite(arr).all()))
     ):
         raise ValueError(f"profile field {name!r} must be a list of {length} finite numbers")
 
@@ -169,6 +174,9 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
     """
     if not isinstance(profile, dict):
         raise ValueError(f"{name}: a profile must be a dict, got {type(profile).__name__}")
+    bad = _non_finite(profile)
+    if bad is not None:
+        raise ValueError(f"{name}: field {bad[0]!r} holds {bad[1]!r} (profiles hold finite numbers only)")
     version = profile.get("schema_version")
     if version is None:
         raise ValueError(f"{name}: missing field 'schema_version'")
@@ -204,10 +212,45 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
             _counts("prediction_hist", profile["prediction_hist"])
             if not isinstance(profile.get("num_classes"), int) or profile["num_classes"] != len(profile["prediction_hist"]):
                 raise ValueError("profile field 'num_classes' must equal len(prediction_hist)")
+            if profile["num_classes"] > limits.current().max_classes:
+                raise ValueError(
+                    f"profile field 'num_classes' is {profile['num_classes']}, above the limit of "
+                    f"{limits.current().max_classes} classes"
+                )
             if sum(profile["prediction_hist"]) != n:
                 raise ValueError(f"profile field 'prediction_hist' must sum to n_samples ({n})")
+        check_examples(profile)
     except ValueError as e:
         raise ValueError(f"{name}: {e}") from None
+
+
+def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
+    """The first top-level field holding a NaN or infinity anywhere inside it (nested lists and
+    dicts included), with that value; ``None`` when every float is finite. A flat list of numbers
+    costs one ``math.fsum`` (C speed; NaN or inf anywhere makes the sum non-finite); only lists
+    holding lists or dicts are walked (iteratively: no recursion)."""
+    for key, value in profile.items():
+        stack = [value]
+        while stack:
+            v = stack.pop()
+            if isinstance(v, float):
+                if not math.isfinite(v):
+                    return key, v
+            elif isinstance(v, dict):
+                stack.extend(v.values())
+            elif isinstance(v, list):
+                try:
+                    if math.isfinite(math.fsum(v)):
+                        continue
+                except OverflowError:  # finite values whose sum overflows: look at each one
+                    pass
+                except TypeError:  # not all numbers: nested lists, dicts, strings
+                    stack.extend(v)
+                    continue
+                bad = next((x for x in v if isinstance(x, float) and not math.isfinite(x)), None)
+                if bad is not None:
+                    return key, bad
+    return None
 
 
 def _validate_text(p: dict[str, Any], n: int) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from . import limits
+
 Modality = Literal["text", "vision", "outputs"]
 MODALITIES: tuple[str, ...] = ("text", "vision", "outputs")
 
@@ -33,6 +35,9 @@ class TaskSpec:
         The (low, high) range of pixel values for images that are neither uint8 in [0, 255] nor
         float in [0, 1], e.g. ``(-1.0, 1.0)`` for normalised tensors or ``(0, 65535)`` for uint16.
         Pixels are mapped to [0, 1] by ``(x - low) / (high - low)``.
+    keep_examples : bool
+        Keep a few example items (short texts, small thumbnails) in profiles, for the dashboard's
+        gallery. Set False for private data.
 
     Examples
     --------
@@ -51,6 +56,7 @@ class TaskSpec:
     prediction_key: str = "prediction"
     channels_last: bool | None = None
     pixel_range: tuple[float, float] | None = None
+    keep_examples: bool = True
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -59,6 +65,12 @@ class TaskSpec:
             isinstance(self.num_classes, bool) or not isinstance(self.num_classes, int) or self.num_classes < 1
         ):
             raise ValueError(f"TaskSpec.num_classes must be a positive int, got {self.num_classes!r}")
+        max_classes = limits.current().max_classes
+        if self.num_classes is not None and self.num_classes > max_classes:
+            raise ValueError(
+                f"TaskSpec.num_classes {self.num_classes} is above the limit of {max_classes} classes "
+                "(raise it with --limit max_classes=N, or drift_core.limits.override)"
+            )
         if self.pixel_range is not None:
             low, high = (float(v) for v in self.pixel_range)
             if not (low < high):

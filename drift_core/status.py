@@ -90,3 +90,44 @@ def holm(p_values: list[float]) -> list[float]:
         running = max(running, min(1.0, (m - rank) * p_values[i]))
         adjusted[i] = round(running, 15)
     return adjusted
+
+
+def items_needed(noise_floor: float, n_ref: int, n_new: int, warn: float) -> int:
+    """About how many items *on each side* would bring a score's noise floor down to ``warn``.
+
+    Parameters
+    ----------
+    noise_floor : float
+        The score's noise floor at the current sizes (99th percentile of the score under "no drift").
+    n_ref, n_new : int
+        The current numbers of items of the reference and of the new data.
+    warn : float
+        The warn threshold the noise floor should fall to (> 0).
+
+    Returns
+    -------
+    int
+        ``N`` such that comparing ``N`` items with ``N`` items would have a noise floor of about
+        ``warn`` (at least the current sizes' effective size; 0 when the floor is already below).
+
+    Notes
+    -----
+    Sampling noise of a distance between two histograms shrinks like ``1 / sqrt(n_eff)`` with the
+    two-sample effective size ``n_eff = n_ref n_new / (n_ref + n_new)`` (half the harmonic mean).
+    The floor reaches ``warn`` at ``n_eff' = n_eff (noise_floor / warn)^2``, which two equal sides of
+    ``N = 2 n_eff'`` items give. An approximation: coarse bins and small-sample bias make it rough,
+    so read it as an order of magnitude.
+
+    Examples
+    --------
+    >>> items_needed(0.16, 300, 150, 0.1)  # n_eff 100 -> 256 -> 512 per side
+    512
+    >>> items_needed(0.05, 300, 150, 0.1)
+    0
+    """
+    if warn <= 0 or n_ref < 1 or n_new < 1:
+        raise ValueError(f"items_needed needs warn > 0 and sizes >= 1, got warn={warn}, sizes ({n_ref}, {n_new})")
+    if noise_floor <= warn:
+        return 0
+    n_eff = n_ref * n_new / (n_ref + n_new)
+    return int(math.ceil(2 * n_eff * (noise_floor / warn) ** 2))

@@ -180,23 +180,37 @@ class ExperimentDB:
     # -- plumbing ------------------------------------------------------------------------------
 
     def _migrate(self) -> None:
-        version = int(self.db.execute("PRAGMA user_version").fetchone()[0])
-        if version > DB_SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path}: DB schema version {version} is newer than this Driftboard understands "
-                f"({DB_SCHEMA_VERSION}); upgrade driftboard"
-            )
-        if version == 0 and self.db.table_names():
-            raise StoreError(
-                f"{self.path}: an SQLite DB with other tables ({', '.join(self.db.table_names()[:5])}), "
-                "not a Driftboard experiment DB"
-            )
+        # Race-free on a new file: the version is read again under SQLite's write lock (BEGIN
+        # IMMEDIATE), so of several processes opening the same new path one creates the tables and
+        # the others, waiting on the lock (busy timeout), find them created.
         with self._lock:
-            while version < DB_SCHEMA_VERSION:
-                with self.db.atomic():
-                    _MIGRATIONS[version](self.db.conn)
+            if self._version() == DB_SCHEMA_VERSION:
+                return
+            conn = self.db.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                version = self._version()
+                if version > DB_SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{self.path}: DB schema version {version} is newer than this Driftboard understands "
+                        f"({DB_SCHEMA_VERSION}); upgrade driftboard"
+                    )
+                if version == 0 and self.db.table_names():
+                    raise StoreError(
+                        f"{self.path}: an SQLite DB with other tables ({', '.join(self.db.table_names()[:5])}), "
+                        "not a Driftboard experiment DB"
+                    )
+                while version < DB_SCHEMA_VERSION:
+                    _MIGRATIONS[version](conn)
                     version += 1
-                    self.db.conn.execute(f"PRAGMA user_version = {version}")
+                    conn.execute(f"PRAGMA user_version = {version}")
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.rollback()
+                raise
+
+    def _version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 
     @property
     def schema_version(self) -> int:
@@ -218,6 +232,14 @@ class ExperimentDB:
                 return list(self.db.query(sql, params))
         except sqlite3.Error as e:
             raise _sqlite_failure(self.path, "read", e) from e
+
+    def _loads(self, text: Any, what: str) -> Any:
+        """JSON stored in the DB, or a :class:`StoreError` naming the DB file and the row."""
+        try:
+            return json.loads(text)
+        except (TypeError, ValueError, RecursionError) as e:
+            reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:200]
+            raise StoreError(f"{self.path}: {what} is not readable JSON ({reason}); the DB is damaged") from None
 
     def close(self) -> None:
         """Close the connection (the handle cannot be used afterwards)."""
@@ -295,8 +317,7 @@ class ExperimentDB:
         with self._write() as db:
             db.execute("DELETE FROM runs WHERE id = ?", (run_id,))
 
-    @staticmethod
-    def _run_dict(row: dict[str, Any]) -> dict[str, Any]:
+    def _run_dict(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
             "run_id": row["id"],
             "name": row["name"],
@@ -304,7 +325,7 @@ class ExperimentDB:
             "modality": row["modality"],
             "n_samples": row["n_samples"],
             "notes": row["notes"],
-            "task_spec": json.loads(row["task_spec"]),
+            "task_spec": self._loads(row["task_spec"], f"run {row['id']} ({row['name']!r}): field 'task_spec'"),
         }
 
     # -- profiles and artifacts ----------------------------------------------------------------
@@ -337,7 +358,10 @@ class ExperimentDB:
         profile = self._artifact(run_id, PROFILE_ARTIFACT)
         if profile is None:
             raise StoreError(f"{self.path}: run {run_id} ({run['name']!r}) has no profile")
-        validate_profile(profile, name=f"profile of run {run_id}")
+        try:
+            validate_profile(profile, name=f"profile of run {run_id} ({run['name']!r})")
+        except ValueError as e:
+            raise StoreError(f"{self.path}: {e}") from None
         return dict(profile)
 
     def log_artifact(self, run_id: int, name: str, obj: Any) -> None:
@@ -367,7 +391,7 @@ class ExperimentDB:
 
     def _artifact(self, run_id: int, name: str) -> Any:
         rows = self._rows("SELECT data FROM artifacts WHERE run_id = ? AND name = ?", (run_id, name))
-        return json.loads(rows[0]["data"]) if rows else None
+        return self._loads(rows[0]["data"], f"run {run_id}: artifact {name!r}") if rows else None
 
     # -- comparisons ---------------------------------------------------------------------------
 
@@ -426,8 +450,7 @@ class ExperimentDB:
             raise StoreError(f"{self.path}: no comparison with id {comparison_id}")
         return self._comparison_dict(rows[0])
 
-    @staticmethod
-    def _comparison_dict(row: dict[str, Any]) -> dict[str, Any]:
+    def _comparison_dict(self, row: dict[str, Any]) -> dict[str, Any]:
         return {
             "comparison_id": row["id"],
             "reference_run_id": row["reference_run_id"],
@@ -437,5 +460,6 @@ class ExperimentDB:
             "created_at": row["created_at"],
             "status": row["status"],
             "max_drift": row["max_drift"],
-            "result": json.loads(row["result"]),
+            "result": self._loads(row["result"], f"comparison {row['id']} (runs {row['reference_run_id']} and "
+                                                 f"{row['new_run_id']}): field 'result'"),
         }

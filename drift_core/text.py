@@ -45,6 +45,14 @@ def _bad_item(index: NDArray[np.int64], lengths: NDArray[np.int64], flat_pos: in
     return int(index[int(np.searchsorted(ends, flat_pos, side="right"))])
 
 
+#: Ids below this are counted on arrays indexed by the id itself (fast); sparser ids are numbered first.
+_DENSE_IDS = 2**20
+#: Largest token id: int64's range; 2**53 for ids that arrive as floats (Python lists), above which
+#: a float64 no longer holds every integer.
+_MAX_INT_ID = 2**63 - 1
+_MAX_FLOAT_ID = 2**53
+
+
 def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np.int64]) -> NDArray[np.int64]:
     if flat.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(flat) | (flat != np.floor(flat)))
@@ -58,6 +66,15 @@ def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np
         if len(neg):
             i = _bad_item(index, lengths, int(neg[0]))
             raise InputError(i, "input_ids", f"holds a negative token id {int(flat[neg[0]])}")
+        # Before the cast to int64: a uint64 id >= 2**63 would wrap, a float one above 2**53 (Python
+        # ints of lists are read as float64) would be rounded or wrap to a wrong id.
+        top = _MAX_FLOAT_ID if flat.dtype.kind == "f" else _MAX_INT_ID
+        over = np.flatnonzero(flat > top)
+        if len(over):
+            i = _bad_item(index, lengths, int(over[0]))
+            v = flat[over[0]].item()
+            shown = int(v) if isinstance(v, float) else v
+            raise InputError(i, "input_ids", f"holds token id {shown}, above the largest supported id {top}")
     return flat.astype(np.int64, copy=False)
 
 
@@ -208,9 +225,16 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
                 codes, lengths = _ids_from_arrow(col, sel.index)
             else:
                 codes, lengths = _ids_from_lists(list(col), sel.index)
-        all_stats = token_stats(codes, lengths)
-        values = np.flatnonzero(all_stats[0])  # every id seen, ascending
-        stats = [x[values] for x in all_stats]
+        top = int(codes.max()) + 1 if len(codes) else 1
+        if top > max(_DENSE_IDS, 4 * len(codes)):
+            # Sparse ids (a hash vocabulary, or a hostile id of 10**12): the sums are per id, so
+            # counting on the ids themselves would allocate ``top`` slots; number the distinct ids.
+            values, dense = np.unique(codes, return_inverse=True)
+            stats = list(token_stats(dense.astype(np.int64).ravel(), lengths))
+        else:
+            all_stats = token_stats(codes, lengths)
+            values = np.flatnonzero(all_stats[0])  # every id seen, ascending
+            stats = [x[values] for x in all_stats]
         order: Any = slice(None)  # ids keep every token
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]

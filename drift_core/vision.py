@@ -89,6 +89,8 @@ class _Acc:
             x3 = x.reshape(n, -1, c) if last else x.reshape(n, c, -1)
             axis = 1 if last else 2
             npix = x3.shape[axis]
+            if npix == 0:
+                raise InputError(p[0], "pixel_values", f"is empty (shape {tuple(x.shape[1:])}, no pixels)")
             if x.dtype == np.uint8 and spec.pixel_range is None:
                 s = x3.sum(axis=axis, dtype=np.uint64).astype(np.float64)
                 s2 = np.square(x3, dtype=np.uint16).sum(axis=axis, dtype=np.uint64).astype(np.float64)

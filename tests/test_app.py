@@ -469,3 +469,171 @@ def test_folders_and_empty_paths_are_refused(tmp_path):
         resolve_server_path("dir", [tmp_path])
     with pytest.raises(PathRefused, match="enter the path"):
         resolve_server_path("  ", [tmp_path])
+
+
+# ----------------------------------------------------------------- issue 11: state, links, trust
+
+
+def main_text(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.main.markdown)
+
+
+def test_the_view_survives_a_visit_to_how_scores_work(db_path):
+    at = app()
+    at.number_input(key="cmp_js_warn").set_value(0.15).run()
+    at.radio(key="cmp_source").set_value("Server path").run()
+    at.text_input(key="cmp_path").input("text_batch_ok.jsonl").run()
+    before = score_statuses(at)
+    at.switch_page("app_pages/scores.py").run()
+    at.switch_page("app_pages/compare.py").run()
+    assert at.radio(key="cmp_source").value == "Server path"
+    assert at.text_input(key="cmp_path").value == "text_batch_ok.jsonl"
+    assert at.number_input(key="cmp_js_warn").value == 0.15
+    assert score_statuses(at) == before
+    assert at.query_params["path"] == "text_batch_ok.jsonl" and at.query_params["js"] == "0.15,0.2"
+
+
+def test_a_link_to_an_unsaved_upload_says_it_cannot_be_shown(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["text-reference"], upload="monday.jsonl", sha="0123456789abcdef")
+    assert not at.exception
+    assert any("unsaved upload" in w.value and "monday.jsonl" in w.value for w in at.warning)
+    shown = [box.value for box in [*at.error, *at.success]]
+    assert not any(h in t for h in STATUS_HEADLINES.values() for t in shown)  # no comparison pretends to be it
+
+
+def test_a_server_path_view_is_reproduced_by_its_link(db_path):
+    at = app()
+    at.radio(key="cmp_source").set_value("Server path").run()
+    at.text_input(key="cmp_path").input("text_batch_ok.jsonl").run()
+    link = dict(at.query_params)
+    assert "new" not in link and link["path"] == "text_batch_ok.jsonl"
+    pasted = app(**link)
+    assert status(pasted) == status(at) == "ok"
+    assert "text_batch_ok.jsonl" in main_text(pasted)
+
+
+def test_a_link_to_a_missing_run_says_so(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["text-reference"], new=999)
+    assert any("'999' is not in this experiment DB" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+def test_raw_text_has_a_demo_reference_and_any_file_can_become_a_reference(db_path):
+    ids = run_ids(db_path)
+    assert status(app(ref=ids["prose-reference"], new=ids["prose-batch-ok"])) == "ok"
+    assert status(app(ref=ids["prose-reference"], new=ids["prose-batch-drifted"])) == "warn"
+    # raw text against the token-id reference: says why, and offers to make it a reference
+    at = app(ref=ids["text-reference"])
+    at.radio(key="cmp_source").set_value("Server path").run()
+    at.text_input(key="cmp_path").input("words_batch_drifted.jsonl").run()
+    assert any("raw text" in e and "token ids" in e and "Use this file as a reference" in e for e in errors(at))
+    at.text_input(key="cmp_save_name").input("my-prose")
+    at.button(key="cmp_as_reference").click().run()
+    mine = run_ids(db_path)["my-prose"]
+    assert at.selectbox(key="cmp_ref").value == mine
+    assert at.radio(key="cmp_source").value == "Stored run"
+    assert status(at) in {"ok", "warn", "alert"}  # compared with a raw-text run
+    assert all(" · raw text · " in o for o in at.selectbox(key="cmp_new").options)
+
+
+def test_the_stored_run_picker_lists_only_compatible_runs_and_follows_the_reference(db_path):
+    ids = run_ids(db_path)
+    at = app()
+    at.selectbox(key="cmp_ref").set_value(ids["prose-reference"]).run()
+    options = at.selectbox(key="cmp_new").options
+    assert options and all(" · raw text · " in o for o in options), options
+    assert status(at) in {"ok", "warn"}
+    picked = at.selectbox(key="cmp_new").value
+    name = next(n for n, i in run_ids(db_path).items() if i == picked)
+    assert f"**{name}**" in main_text(at)  # the sidebar and the page name the same run
+
+
+def test_server_path_then_stored_run_shows_the_run_the_sidebar_names(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["text-reference"], new=ids["text-batch-ok"])
+    at.radio(key="cmp_source").set_value("Server path").run()
+    at.text_input(key="cmp_path").input("text_batch_drifted.jsonl").run()
+    at.radio(key="cmp_source").set_value("Stored run").run()
+    assert at.selectbox(key="cmp_new").value == ids["text-batch-ok"]
+    assert "**text-batch-ok**" in main_text(at)
+    assert status(at) == "ok"
+
+
+def test_record_stores_one_row_per_comparison(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["text-reference"], new=ids["text-batch-ok"], js="0.15,0.3")
+    before = len(ExperimentDB(db_path).comparisons())
+    at.button(key="cmp_record").click().run()
+    assert not at.exception
+    assert len(ExperimentDB(db_path).comparisons()) == before + 1
+    assert not [b for b in at.button if b.key == "cmp_record"]  # recorded: no second button
+    assert any("Recorded in the history" in c.value for c in at.sidebar.caption)
+
+
+def test_a_score_within_noise_is_a_visible_third_state_with_its_reason(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["vision-reference"], new=ids["vision-batch-ok"])
+    assert status(at) == "ok"
+    noisy = [m for m, s in score_statuses(at).items() if s == "◌ ok: within noise"]
+    assert noisy, score_statuses(at)
+    banner = next(s.value for s in at.success if STATUS_HEADLINES["ok"] in s.value)
+    assert "within sampling noise" in banner and "within its threshold" not in banner
+    assert any(f"**{noisy[0]}** (ok: within noise)" in m.value and "crossed the warn line" in m.value
+               for m in at.markdown)
+
+
+def test_a_batch_too_small_for_warn_level_drift_says_how_many_items_are_needed(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["vision-reference"], new=ids["vision-batch-ok"])
+    (notice,) = [i.value for i in at.info if "too small to detect warn-level drift" in i.value]
+    assert "items on each side" in notice
+
+
+def test_warn_above_alert_is_an_inline_message_and_the_page_stays(db_path):
+    at = app()
+    at.number_input(key="cmp_js_warn").set_value(0.5).run()  # alert is 0.2
+    assert status(at) == "alert"  # judged by the last valid pair, the page is still there
+    (message,) = [e.value for e in at.sidebar.error]
+    assert "JS distances: warn (0.5) must not be above alert (0.2)" in message
+    assert not any("_js" in e for e in errors(at))  # no internal metric name
+    assert "js" not in at.query_params
+
+
+def test_the_per_metric_editor_is_on_the_page_with_readable_columns(db_path):
+    at = app()
+    assert not at.sidebar.get("arrow_data_frame")
+    (editor,) = at.main.data_editor
+    assert list(editor.value["label"])[:2] == ["Sequence length", "Sequence length (KL)"]
+
+
+def test_history_draws_one_line_per_monitored_metric(db_path):
+    at = app()
+    (history,) = [c for c in at.get("plotly_chart") if "History" in c.proto.spec]
+    import json
+
+    fig = json.loads(history.proto.spec)
+    names = [t["name"] for t in fig["data"] if t.get("mode") == "lines+markers"]
+    assert names == ["Sequence length", "Token frequencies", "Top-100 token turnover", "Predicted classes"]
+
+
+@pytest.mark.parametrize("ref,new,example", [("prose-reference", "prose-batch-drifted", "> "),
+                                             ("vision-reference", "vision-batch-drifted", None)],
+                         ids=["raw-text", "images"])
+def test_examples_of_both_sides_are_shown(db_path, ref, new, example):
+    ids = run_ids(db_path)
+    at = app(ref=ids[ref], new=ids[new])
+    assert any(s.value == "Examples" for s in at.subheader)
+    if example:
+        assert sum(m.value.startswith(example) for m in at.markdown) == 10  # five per side
+    else:
+        assert len(at.get("image")) == 2  # one strip of thumbnails per side
+
+
+def test_the_scores_page_explains_p_value_alpha_and_noise_floor_without_jargon(db_path):
+    at = app()
+    at.switch_page("app_pages/scores.py").run()
+    text = "\n".join(m.value for m in at.markdown) + "\n".join(str(v) for v in at.table[0].value["What it measures"])
+    for words in ("p-value", "alpha", "noise floor", "Thresholds per metric"):
+        assert words in text
+    assert "KL(ref || new)" not in text and "CLI" not in text

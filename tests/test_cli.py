@@ -11,6 +11,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -76,8 +77,10 @@ def test_demo_db_has_reference_ok_and_drifted_runs_per_modality(demo_db: Path) -
     with ExperimentDB(demo_db) as db:
         names = {r["name"] for r in db.list_runs()}
         kinds = ("reference", "batch-ok", "batch-drifted", *(f"week-{w}" for w in range(1, 7)))
-        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in kinds}
-        assert all("prediction_hist" in db.load_profile(r["run_id"]) for r in db.list_runs())
+        prose = {f"prose-{k}" for k in kinds[:3]}  # raw text from the Python manual, no predictions
+        assert names == {f"{m}-{k}" for m in ("text", "vision") for k in kinds} | prose
+        assert all("prediction_hist" in db.load_profile(r["run_id"]) for r in db.list_runs() if r["name"] not in prose)
+        assert all(db.load_profile(db.find_run(n)["run_id"])["token_kind"] == "words" for n in prose)
 
 
 def test_demo_history_creeps_from_ok_to_alert_week_by_week(demo_db: Path) -> None:
@@ -95,11 +98,11 @@ def test_demo_history_creeps_from_ok_to_alert_week_by_week(demo_db: Path) -> Non
 def test_demo_db_newest_comparison_is_the_text_alert(demo_db: Path) -> None:
     with ExperimentDB(demo_db) as db:
         history = db.comparisons()
-    assert len(history) == 16  # per modality: six back-dated weekly batches, the ok and the drifted batch
+    assert len(history) == 18  # text, vision: six back-dated weekly batches, the ok and the drifted batch; prose: ok, drifted
     assert (history[0]["reference_name"], history[0]["new_name"], history[0]["status"]) == (
         "text-reference", "text-batch-drifted", "alert"
     )
-    assert {(c["new_name"], c["status"]) for c in history} >= {("text-batch-ok", "ok"), ("vision-batch-ok", "ok")}
+    assert {(c["new_name"], c["status"]) for c in history} >= {("text-batch-ok", "ok"), ("vision-batch-ok", "ok"), ("prose-batch-ok", "ok"), ("prose-batch-drifted", "warn")}
 
 
 def test_demo_if_missing_keeps_an_existing_db(db_copy: Path) -> None:
@@ -414,6 +417,32 @@ def test_webhook_client_error_is_not_retried(demo_db: Path, hook_factory: Any) -
     hook = hook_factory([404])
     r = drift("compare", "vision-reference", "vision-batch-drifted", "--db", demo_db, "--webhook", hook.url)
     assert r.returncode == 3 and len(hook.requests) == 1 and "HTTP 404" in r.stderr
+
+
+def test_a_webhook_trickling_its_headers_is_given_up_at_the_deadline_exit_3(demo_db: Path) -> None:
+    from test_alerts import Trickle
+
+    server = Trickle()
+    try:
+        t0 = time.monotonic()
+        r = drift("compare", "vision-reference", "vision-batch-drifted", "--db", demo_db, "--webhook", server.url,
+                  "--webhook-retries", "0", "--webhook-timeout", "1")
+        assert time.monotonic() - t0 < 30
+    finally:
+        server.close()
+    assert r.returncode == 3
+    assert "alert not delivered after 1 attempt(s): no complete response within 1 s" in r.stderr
+
+
+def test_num_classes_above_the_limit_exits_3_and_the_limit_can_be_raised(tmp_path: Path) -> None:
+    data = tmp_path / "b.txt"
+    data.write_text("a b\nc d\n")
+    r = drift("profile", data, "--num-classes", str(10**12))
+    assert r.returncode == 3 and "num_classes 1000000000000 is above the limit of 100000" in r.stderr
+    r = drift("--limit", "max_classes=2000000", "profile", data, "--num-classes", "1000000")
+    assert r.returncode == 0, r.stderr
+    r = drift("--limit", "max_clases=5", "profile", data)
+    assert r.returncode == 3 and "unknown limit 'max_clases'" in r.stderr
 
 
 def test_demo_if_missing_rebuilds_a_db_with_unreadable_profiles(db_copy: Path) -> None:

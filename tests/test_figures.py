@@ -16,6 +16,8 @@ from dashboard.figures import (
     drift_scores_figure,
     history_figure,
     history_points,
+    metric_history,
+    metric_history_figure,
     prediction_figure,
     seq_length_figure,
     token_changes_figure,
@@ -89,6 +91,25 @@ def test_score_bars_follow_changed_thresholds(profiles):
     assert fig.data[0].marker.color[i] == STATUS_COLORS["ok"]
 
 
+def test_a_thresholded_kl_metric_is_drawn_on_its_own_axis(profiles):
+    result = compare_profiles(profiles["text-reference"], profiles["text-batch-drifted"],
+                              thresholds={"seq_length_kl": (1.0, 2.0)})
+    fig = drift_scores_figure(result)
+    kl_bars = [t for t in fig.data if t.name == "score" and "Sequence length (KL)" in t.y]
+    assert len(kl_bars) == 1 and kl_bars[0].xaxis == "x2"
+    assert fig.layout.xaxis2.title.text == "bits"
+
+
+def test_value_labels_sit_right_of_the_bar_and_its_threshold_lines(text_result):
+    fig = drift_scores_figure(text_result)
+    (labels,) = [t for t in fig.data if t.name == "value"]
+    by_label = {d["label"]: d for d in text_result["metrics"].values()}
+    for y, x, text in zip(labels.y, labels.x, labels.text, strict=True):
+        d = by_label[y]
+        assert x > max(d["score"], *(d["threshold"] or (0, 0))) and text == f"{d['score']:.3f}"
+    assert fig.layout.margin.b >= 50  # room for the axis title
+
+
 # -------------------------------------------------------------------------------------- text
 
 
@@ -131,27 +152,53 @@ def test_token_changes_of_words():
 # ------------------------------------------------------------------------------------ vision
 
 
-def test_channel_means_per_channel_with_std_error_bars(profiles):
+# issue 11, point 10: the charts show what is scored (they replaced channel means with pixel-std error
+# bars, which dwarfed the shift, and brightness on 5 coarse bands)
+def _steps(trace):
+    """(edges, % of images per bin) back from a step trace of % per 0.01."""
+    x, y = np.asarray(trace.x), np.asarray(trace.y)
+    edges = np.append(x[::2], x[-1])
+    return edges, y[::2] * np.diff(edges) * 100
+
+
+def test_channel_chart_is_the_histograms_the_channel_scores_compare(profiles, vision_result):
+    from drift_core.histograms import coarsen, n_coarse_bins, shared_groups
+
     ref, new = profiles["vision-reference"], profiles["vision-batch-drifted"]
-    r, n = channel_means_figure(ref, new).data
-    assert list(r.x) == ["red", "green", "blue"] == list(n.x)
-    assert list(r.y) == ref["channel_means"] and list(n.y) == new["channel_means"]
-    assert list(r.error_y.array) == ref["channel_stds"]
-    assert list(n.marker.color) == ["#d62728", "#2ca02c", "#1f5fbf"]
+    fig = channel_means_figure(ref, new)
+    assert [t.name for t in fig.data] == [f"{c}, {side}" for c in ("red", "green", "blue") for side in ("reference", "new")]
+    for c in range(3):
+        groups = shared_groups(ref["channel_mean_hist"][c], new["channel_mean_hist"][c],
+                               n_coarse_bins(ref["n_samples"], new["n_samples"]))
+        for trace, profile in zip(fig.data[2 * c : 2 * c + 2], (ref, new), strict=True):
+            _, shares = _steps(trace)
+            want = coarsen(profile["channel_mean_hist"][c], groups)
+            assert shares == pytest.approx(100 * want / want.sum())
+    assert fig.data[0].line.color == fig.data[1].line.color == "#d62728"
+    assert fig.data[0].line.dash == "dot" and fig.data[1].line.dash == "solid"
 
 
 def test_gray_images_have_one_gray_channel():
     images = np.full((10, 8, 8), 0.5)
     p = compute_dataset_profile(images, TaskSpec("vision"))
-    r, _ = channel_means_figure(p, p).data
-    assert list(r.x) == ["gray"]
+    assert [t.name for t in channel_means_figure(p, p).data] == ["gray, reference", "gray, new"]
 
 
-def test_brightness_has_five_bands(profiles):
+def test_brightness_is_drawn_on_the_bins_brightness_js_scored(profiles):
     ref, new = profiles["vision-reference"], profiles["vision-batch-drifted"]
     r, n = brightness_figure(ref, new).data
-    assert list(r.x) == ["0.0-0.2", "0.2-0.4", "0.4-0.6", "0.6-0.8", "0.8-1.0"] == list(n.x)
-    assert sum(r.y) == pytest.approx(100) and list(n.customdata) == new["brightness_hist"]
+    (re, rs), (ne, ns) = _steps(r), _steps(n)
+    assert list(re) == list(ne) and len(re) - 1 > 5  # the shared scored bins, finer than the 5 bands
+    assert sum(rs) == pytest.approx(100) and sum(ns) == pytest.approx(100)
+
+
+def test_token_chart_has_a_fixed_scale_so_noise_looks_small(profiles):
+    ref = profiles["text-reference"]
+    fig = token_changes_figure(ref, ref)  # no change at all
+    assert tuple(fig.layout.xaxis.range) == (-5.0, 5.0)
+    assert "fixed scale" in fig.layout.annotations[0].text
+    wide = token_changes_figure(ref, profiles["text-batch-drifted"])
+    assert wide.layout.xaxis.range[1] >= max(abs(v) for v in wide.data[0].x)
 
 
 # ----------------------------------------------------------------------------------- outputs
@@ -205,6 +252,37 @@ def test_history_points_from_stored_comparisons(text_result):
     assert point.max_drift == text_result["max_drift"] and point.label == "batch"
     worst = max(text_result["metric_status"], key=lambda n: text_result["drift_scores"][n])
     assert point.worst_metric == text_result["metrics"][worst]["label"]
+
+
+def _row(run_id, when, score, p=0.001):
+    result = {"drift_scores": {"seq_length_js": score},
+              "metrics": {"seq_length_js": {"label": "Sequence length", "p_adjusted": p}}}
+    return {"created_at": when, "new_run_id": run_id, "new_name": f"run-{run_id}", "result": result}
+
+
+def test_metric_history_rejudges_with_todays_thresholds_and_drops_duplicate_records():
+    rows = [_row(1, "2024-05-01T09:00", 0.15), _row(2, "2024-05-01T10:00", 0.25, p=0.5),
+            _row(2, "2024-05-01T11:00", 0.25, p=0.5)]  # the same run recorded twice
+    points = metric_history(rows, {"seq_length_js": (0.1, 0.2)}, 0.01, current_run_id=2)
+    assert [(p.x, p.status, p.current) for p in points] == [
+        ("run-1<br>2024-05-01", "warn", False), ("run-2<br>2024-05-01", "noise", True)]
+    raised = metric_history(rows, {"seq_length_js": (0.3, 0.4)}, 0.01)
+    assert [p.status for p in raised] == ["ok", "ok"]
+
+
+def test_metric_history_figure_has_a_band_one_line_per_metric_and_marks_this_batch():
+    points = metric_history([_row(1, "2024-05-01T09:00", 0.15)], {"seq_length_js": (0.1, 0.2)}, 0.01,
+                            current=("upload.jsonl", _row(0, "", 0.3)["result"]))
+    fig = metric_history_figure(points, {"seq_length_js": (0.1, 0.2)})
+    (line,) = fig.data
+    assert line.name == "Sequence length" and list(line.x) == ["run-1<br>2024-05-01", "upload.jsonl (this batch, not saved)"]
+    assert {(s.y0, s.y1) for s in fig.layout.shapes if s.type == "rect" and s.yref == "y"} >= {(0.1, 0.2)}
+    assert any(a.text == "this batch" for a in fig.layout.annotations)
+
+
+def test_an_empty_metric_history_has_no_axes():
+    fig = metric_history_figure([], {})
+    assert fig.layout.xaxis.visible is False and "No recorded comparisons" in fig.layout.annotations[0].text
 
 
 def test_empty_history_says_so():

@@ -396,7 +396,10 @@ def test_shipped_sample_files_are_what_make_samples_writes(tmp_path: Path) -> No
     written = sorted(p.name for p in tmp_path.iterdir())
     shipped = repo / "drift_core" / "demo_data"
     assert written == sorted(p.name for p in shipped.iterdir() if p.is_file())
-    assert all((tmp_path / n).read_bytes() == (shipped / n).read_bytes() for n in written)
+    # the raw-text samples come from pydoc_data.topics, which changes between Python versions
+    same_python = sys.version_info[:2] == (3, 11)
+    compared = [n for n in written if same_python or not n.startswith("words_")]
+    assert all((tmp_path / n).read_bytes() == (shipped / n).read_bytes() for n in compared)
 
 
 # -- structured errors and in-memory files ---------------------------------------------------------

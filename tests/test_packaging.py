@@ -30,7 +30,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_wheel_holds_the_demo_data_the_dashboard_and_the_console_script(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     samples = {f"drift_core/demo_data/{p.name}" for p in DATA_DIR.iterdir() if p.is_file()}
-    assert len(samples) == 12 and samples <= names
+    assert len(samples) == 15 and samples <= names  # text, vision (with predictions), raw-text prose
     dashboard = {f"dashboard/{p.relative_to(REPO / 'dashboard')}" for p in (REPO / "dashboard").rglob("*.py")}
     assert dashboard <= names
     assert {"drift_core/io/__init__.py", "drift_core/io/lines.py"} <= names
@@ -47,4 +47,4 @@ def test_drift_demo_runs_from_an_installed_copy(wheel: Path, tmp_path: Path) -> 
                        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=300)
     assert r.returncode == 0, r.stderr
     assert r.stderr.startswith(str(site)), "drift_core was imported from the source tree, not the installed copy"
-    assert "built" in r.stdout and "16 comparisons" in r.stdout
+    assert "built" in r.stdout and "18 comparisons" in r.stdout

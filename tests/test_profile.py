@@ -48,7 +48,11 @@ def test_merge_of_word_profiles_equals_profile_of_union(a, b):
 @given(id_seqs, id_seqs, id_seqs)
 def test_merge_is_commutative_and_associative(a, b, c):
     pa_, pb, pc = ids_profile(a), ids_profile(b), ids_profile(c)
-    assert_same(merge_profiles(pa_, pb), merge_profiles(pb, pa_))
+    # the examples are the first items by design (merge order matters); every statistic commutes
+    ab, ba = merge_profiles(pa_, pb), merge_profiles(pb, pa_)
+    assert ab.pop("examples")[: len(pa_["examples"])] == pa_["examples"]
+    ba.pop("examples")
+    assert_same(ab, ba)
     assert_same(merge_profiles(merge_profiles(pa_, pb), pc), merge_profiles(pa_, merge_profiles(pb, pc)))
 
 
@@ -125,3 +129,28 @@ def test_task_spec_round_trips_and_rejects_unknown_fields():
         TaskSpec.from_dict({"modality": "text", "colour": 1})
     with pytest.raises(ValueError, match="modality"):
         TaskSpec("audio")  # type: ignore[arg-type]
+
+
+def test_examples_are_bounded_kept_first_on_merge_and_can_be_turned_off():
+    long = "word " * 200
+    texts = [{"text": f"{i} {long}"} for i in range(8)]
+    p = compute_dataset_profile(texts, TEXT, sample_size=None)
+    assert len(p["examples"]) == 5 and all(len(e) <= 300 for e in p["examples"])
+    assert p["examples"][0].startswith("0 word")
+    validate_profile(p)
+    merged = merge_profiles(compute_dataset_profile(texts[:2], TEXT, sample_size=None),
+                            compute_dataset_profile(texts[2:], TEXT, sample_size=None))
+    assert merged["examples"] == p["examples"]
+    assert "examples" not in compute_dataset_profile(texts, TEXT, keep_examples=False)
+    assert "examples" not in compute_dataset_profile(texts, TaskSpec("text", keep_examples=False))
+    validate_profile(json.loads(json.dumps(p)))
+    with pytest.raises(ValueError, match="examples"):
+        validate_profile({**p, "examples": ["x" * 301]})
+
+
+def test_vision_examples_are_small_png_thumbnails():
+    x = images(10, (0.3, 0.5, 0.7), spread=0.1, seed=0)
+    p = compute_dataset_profile(x, VISION, sample_size=None)
+    assert len(p["examples"]) == 6
+    assert all(e.startswith("data:image/png;base64,") and len(e) < 8000 for e in p["examples"])
+    validate_profile(p)

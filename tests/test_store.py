@@ -239,3 +239,81 @@ def test_an_sqlite_failure_is_a_store_error_naming_the_db_file(db: ExperimentDB,
     with pytest.raises(StoreError, match=r"runs.db: cannot write to the DB \(disk on fire\)") as info:
         db.create_run("reference", text_spec)
     assert isinstance(info.value, sqlite3.IntegrityError) and str(db.path) in str(info.value)
+
+
+def _open_and_save(path: str, i: int) -> int:
+    from drift_core.store import ExperimentDB as DB
+
+    with DB(path) as handle:
+        return handle.create_run(f"run-{i}", TaskSpec("text"))
+
+
+@pytest.mark.parametrize("attempt", range(10), ids=lambda a: f"attempt-{a}")
+def test_many_processes_creating_the_same_new_db_all_save(tmp_path: Path, attempt: int) -> None:
+    import multiprocessing
+
+    path = str(tmp_path / "new.db")
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(8) as pool:
+        ids = pool.starmap(_open_and_save, [(path, i) for i in range(8)])
+    assert sorted(ids) == list(range(1, 9))
+    with ExperimentDB(path) as handle:
+        assert sorted(r["name"] for r in handle.list_runs()) == [f"run-{i}" for i in range(8)]
+        assert handle.schema_version == 2
+
+
+def test_corrupt_json_inside_the_db_names_the_file_and_the_run(db: ExperimentDB, text_spec: TaskSpec,
+                                                               text_profile: dict[str, Any]) -> None:
+    run_id = db.create_run("ref", text_spec, profile=text_profile)
+    db.db.execute("UPDATE artifacts SET data = '{\"schema_version\": 2, ' WHERE run_id = ?", (run_id,))
+    db.db.conn.commit()
+    with pytest.raises(StoreError, match=rf"runs\.db: run {run_id}: artifact 'profile' is not readable JSON"):
+        db.load_profile(run_id)
+    db.db.execute("UPDATE runs SET task_spec = 'not json' WHERE id = ?", (run_id,))
+    db.db.conn.commit()
+    with pytest.raises(StoreError, match=rf"runs\.db: run {run_id} \('ref'\): field 'task_spec' is not readable JSON"):
+        db.get_run(run_id)
+
+
+def test_nan_inside_a_stored_profile_is_a_store_error(db: ExperimentDB, text_spec: TaskSpec,
+                                                      text_profile: dict[str, Any]) -> None:
+    run_id = db.create_run("ref", text_spec, profile=text_profile)
+    db.db.execute("UPDATE artifacts SET data = json_set(data, '$.seq_length_mean', 'x') WHERE run_id = ?", (run_id,))
+    db.db.execute("UPDATE artifacts SET data = replace(data, '\"x\"', 'NaN') WHERE run_id = ?", (run_id,))
+    db.db.conn.commit()
+    with pytest.raises(StoreError, match=r"runs\.db: profile of run \d+ \('ref'\): field 'seq_length_mean' holds nan"):
+        db.load_profile(run_id)
+
+
+def test_corrupt_comparison_result_names_the_comparison(db: ExperimentDB, text_spec: TaskSpec) -> None:
+    a, b = db.create_run("a", text_spec), db.create_run("b", text_spec)
+    cid = db.record_comparison(a, b, {"status": "ok", "max_drift": 0.0})
+    db.db.execute("UPDATE comparisons SET result = '[' WHERE id = ?", (cid,))
+    db.db.conn.commit()
+    with pytest.raises(StoreError, match=rf"comparison {cid} \(runs {a} and {b}\): field 'result' is not readable JSON"):
+        db.get_comparison(cid)
+
+
+def test_a_writer_killed_mid_save_leaves_a_readable_db_without_partial_runs(tmp_path: Path,
+                                                                            text_profile: dict[str, Any]) -> None:
+    import time
+
+    path = tmp_path / "runs.db"
+    ExperimentDB(path).close()
+    (tmp_path / "p.json").write_text(json.dumps(text_profile))
+    script = (
+        "import json, sys\nfrom drift_core.spec import TaskSpec\nfrom drift_core.store import ExperimentDB\n"
+        f"p = json.load(open({str(tmp_path / 'p.json')!r}))\ndb = ExperimentDB({str(path)!r})\n"
+        "print('ready', flush=True)\ni = 0\n"
+        "while True:\n    db.create_run(f'r{i}', TaskSpec('text'), profile=p); i += 1\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    proc.kill()  # SIGKILL: no clean-up, possibly mid-transaction
+    proc.wait()
+    with ExperimentDB(path) as handle:
+        runs = handle.list_runs()
+        assert runs
+        for r in runs:  # every run that exists has its whole profile: no half-saved run
+            assert handle.load_profile(r["run_id"])["n_samples"] == text_profile["n_samples"]

@@ -9,6 +9,9 @@ chunk carries its *place* in the file (line, record number or member name), so t
 from __future__ import annotations
 
 import io
+import lzma
+import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,11 +20,14 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import limits
 from ..spec import TaskSpec
 
 #: Records per chunk for text; vision chunks hold about :data:`CHUNK_BYTES` of pixels.
 TEXT_CHUNK = 10_000
 CHUNK_BYTES = 64 * 2**20
+#: The reason given for JSON nested deeper than Python's parser can follow (a RecursionError).
+TOO_DEEP = "invalid JSON (arrays / objects nested too deeply to parse)"
 
 
 class DataFileError(ValueError):
@@ -190,3 +196,43 @@ def kept(keep: NDArray[np.int64] | None, start: int, stop: int) -> NDArray[np.in
         return np.arange(start, stop, dtype=np.int64)
     lo, hi = np.searchsorted(keep, [start, stop])
     return keep[lo:hi]
+
+
+#: What reading a damaged ``.zip`` member can raise (bad CRC, encrypted, unknown compression,
+#: corrupt deflate / bzip2 / lzma data, cut short), all turned into a :class:`DataFileError`.
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    zipfile.BadZipFile, zlib.error, lzma.LZMAError, NotImplementedError, RuntimeError, EOFError, OSError,
+    ValueError, OverflowError,
+)
+
+
+def open_zip(source: Source, what: str) -> zipfile.ZipFile:
+    """``source`` as a :class:`zipfile.ZipFile` whose member count and declared sizes are within
+    :mod:`drift_core.limits` (checked from the central directory, before anything is decompressed)."""
+    try:
+        zf = zipfile.ZipFile(source.path if source.path is not None else source.open())
+        infos = zf.infolist()
+    except ZIP_ERRORS as e:
+        raise source.err(f"not a readable {what} file ({e})") from None
+    lim = limits.current()
+    if len(infos) > lim.max_archive_members:
+        raise source.err(f"holds {len(infos):,} members, above the limit of {lim.max_archive_members:,} "
+                         "(raise it with --limit max_archive_members=N)")
+    return zf
+
+
+def check_member_size(source: Source, info: zipfile.ZipInfo, unit: str = "member") -> None:
+    """Refuse a member whose declared decompressed size is above ``max_member_bytes``."""
+    lim = limits.current().max_member_bytes
+    if info.file_size > lim:
+        raise source.err(f"decompresses to {info.file_size:,} bytes, above the limit of {lim:,} per member "
+                         "(raise it with --limit max_member_bytes=N)", member=info.filename, unit=unit)
+
+
+def check_archive_size(source: Source, infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse an archive whose members to be read declare more than ``max_archive_bytes`` in all."""
+    lim = limits.current().max_archive_bytes
+    total = sum(i.file_size for i in infos)
+    if total > lim:
+        raise source.err(f"its members decompress to {total:,} bytes, above the limit of {lim:,} per archive "
+                         "(raise it with --limit max_archive_bytes=N)")

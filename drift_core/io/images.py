@@ -7,7 +7,10 @@ scaled to [0, 1]. Records are named by their member name, ``image 'cats/3.png'``
 from __future__ import annotations
 
 import io
+import struct
+import warnings
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +18,19 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import limits
 from ..spec import TaskSpec
-from ._common import Chunk, Reader, Source, kept
+from ._common import (
+    ZIP_ERRORS,
+    Chunk,
+    DataFileError,
+    Reader,
+    Source,
+    check_archive_size,
+    check_member_size,
+    kept,
+    open_zip,
+)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
 _UNIT = "image"
@@ -37,34 +51,66 @@ class ImagesReader(Reader):
                 if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
             )
         else:
-            try:
-                self.zip = zipfile.ZipFile(source.path if source.path is not None else source.open())
-            except (zipfile.BadZipFile, OSError) as e:
-                raise self.err(f"not a readable .zip file ({e})") from None
-            self.names = sorted(
-                n for n in self.zip.namelist()
-                if Path(n).suffix.lower() in IMAGE_SUFFIXES and not n.startswith("__MACOSX/") and not Path(n).name.startswith(".")
-            )
+            self.zip = open_zip(source, ".zip")
+            infos = [
+                i for i in self.zip.infolist()
+                if Path(i.filename).suffix.lower() in IMAGE_SUFFIXES and not i.filename.startswith("__MACOSX/")
+                and not Path(i.filename).name.startswith(".") and not i.is_dir()
+            ]
+            for info in infos:
+                check_member_size(source, info, _UNIT)
+            check_archive_size(source, infos)
+            self.names = sorted(i.filename for i in infos)
         if not self.names:
             raise self.err(f"holds no {'/'.join(s[1:] for s in IMAGE_SUFFIXES)} images")
         self.n_records = len(self.names)
         self.chunk_size = 256
 
-    def _image(self, name: str) -> NDArray[Any]:
-        from PIL import Image, UnidentifiedImageError
-
-        img: Any
+    def _bytes(self, name: str) -> bytes:
+        """The encoded image, read up to ``max_image_file_bytes`` (a bigger one is refused unread)."""
+        lim = limits.current().max_image_file_bytes
         try:
             if self.zip is not None:
                 with self.zip.open(name) as f:
-                    img = Image.open(io.BytesIO(f.read()))
-                    img.load()
+                    raw = f.read(lim + 1)
             else:
                 assert self.folder is not None
-                img = Image.open(self.folder / name)
+                with open(self.folder / name, "rb") as g:
+                    raw = g.read(lim + 1)
+        except ZIP_ERRORS as e:
+            raise self.err(f"cannot be read ({e})", member=name, unit=_UNIT) from None
+        if len(raw) > lim:
+            raise self.err(f"is larger than the limit of {lim:,} bytes per image file "
+                           "(raise it with --limit max_image_file_bytes=N)", member=name, unit=_UNIT)
+        return raw
+
+    def _image(self, name: str) -> NDArray[Any]:
+        from PIL import Image, UnidentifiedImageError
+
+        max_pixels = limits.current().max_image_pixels
+        img: Any
+        try:
+            with warnings.catch_warnings():
+                # Pillow warns above MAX_IMAGE_PIXELS (the size check below then refuses the image
+                # with its size) and raises DecompressionBombError above twice that.
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                Image.MAX_IMAGE_PIXELS = max_pixels
+                img = Image.open(io.BytesIO(self._bytes(name)))
+                width, height = img.size
+                if width * height > max_pixels:
+                    raise self.err(f"is {width} x {height} pixels, above the limit of {max_pixels:,} "
+                                   "(raise it with --limit max_image_pixels=N)", member=name, unit=_UNIT)
                 img.load()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as e:
-            raise self.err(f"cannot be decoded ({e})", member=name, unit=_UNIT) from None
+        except Image.DecompressionBombError as e:
+            raise self.err(f"is too large to decode safely ({e}; raise it with --limit max_image_pixels=N)",
+                           member=name, unit=_UNIT) from None
+        except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError,
+                struct.error, zlib.error, MemoryError) as e:
+            if isinstance(e, DataFileError):
+                raise
+            raise self.err(f"cannot be decoded ({type(e).__name__}: {e})", member=name, unit=_UNIT) from None
+        if img.width == 0 or img.height == 0:
+            raise self.err(f"is empty ({img.width} x {img.height} pixels)", member=name, unit=_UNIT)
         if img.mode.startswith("I;16"):
             arr = np.asarray(img, dtype=np.float64) / 65535.0
         elif img.mode in ("I", "F"):

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from .._validate import pick_text_field
 from ..spec import TaskSpec
-from ._common import Chunk, Reader, Source
+from ._common import TOO_DEEP, Chunk, Reader, Source
 
 
 class TextRecords:
@@ -127,6 +127,8 @@ def _parse_json(source: Source, raw: bytes, lineno: int) -> Any:
         raise source.err("not valid UTF-8", line=lineno) from None
     except json.JSONDecodeError as e:
         raise source.err(f"invalid JSON ({e.msg} at column {e.colno})", line=lineno) from None
+    except RecursionError:
+        raise source.err(TOO_DEEP, line=lineno) from None
 
 
 def _parse_text(source: Source, raw: bytes, lineno: int) -> str:
@@ -183,6 +185,8 @@ class JsonReader(Reader):
             raise self.err("not valid UTF-8") from None
         except json.JSONDecodeError as e:
             raise self.err(f"invalid JSON ({e.msg})", line=e.lineno) from None
+        except RecursionError:
+            raise self.err(TOO_DEEP) from None
         if isinstance(data, dict):
             lists = [k for k, v in data.items() if isinstance(v, list)]
             if len(lists) != 1:

@@ -17,6 +17,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .. import limits
 from .._validate import pick_text_field
 from ..spec import TaskSpec
 from ._common import Chunk, Reader, Source, kept
@@ -30,9 +31,14 @@ def parse_class_cell(cell: str, column: str) -> int:
     Raises ``ValueError`` with the reason.
     """
     try:
-        return int(cell)
+        v = int(cell)
     except ValueError:
         raise ValueError(f"column {column!r} must be a class id (an int >= 0), got {cell!r:.40}") from None
+    max_classes = limits.current().max_classes
+    if v >= max_classes:
+        raise ValueError(f"column {column!r}: prediction {cell:.40} is above the limit of {max_classes} classes "
+                         "(raise it with --limit max_classes=N)")
+    return v
 
 
 def csv_rows(f: IO[str], delimiter: str) -> Any:
@@ -191,7 +197,7 @@ class ParquetReader(Reader):
                     places = [{"record": int(i) + 1, "unit": "row"} for i in pos]
                     yield Chunk(pos, places, pa.table({key: values}), preds)
                 start = stop
-        except pa.ArrowException as e:
+        except (pa.ArrowException, OSError) as e:
             raise self.err(f"cannot read the Parquet data from row {start + 1} on ({e})") from None
 
     def _check_nulls(self, values: Any, pos: NDArray[np.int64], name: str) -> None:
