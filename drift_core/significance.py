@@ -31,16 +31,19 @@ tokens inside one item are not (they cluster), and pixels inside one image are n
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy.special import (  # binomial, chi-square and normal tails (scipy.stats costs ~1 s to import)
-    bdtr,
-    bdtrc,
-    chdtrc,
-    ndtr,
-    rel_entr,
-)
+
+
+def _special() -> Any:
+    """``scipy.special`` (binomial, chi-square and normal tails), imported on first use so that
+    ``import drift_core`` and ``drift profile`` stay fast (scipy.stats would cost ~1 s)."""
+    import scipy.special
+
+    return scipy.special
+
 
 N_BOOTSTRAP = 200
 NOISE_QUANTILE = 0.99
@@ -80,7 +83,7 @@ def chi2_homogeneity(ref: ArrayLike, new: ArrayLike, deff: ArrayLike = 1.0) -> f
     x2 = float((((r - er) ** 2 / er + (n - en) ** 2 / en) / d).sum())
     if x2 <= 1e-12:
         return 1.0
-    return float(chdtrc(k - 1, x2))
+    return float(_special().chdtrc(k - 1, x2))
 
 
 def chi2_cells(ref: ArrayLike, new: ArrayLike, order: ArrayLike | None = None,
@@ -149,14 +152,15 @@ def cell_change(ref: ArrayLike, new: ArrayLike, warn: float = 0.1) -> tuple[int,
         return None
     a, b = r / tr, n / tn
     m = (a + b) / 2
-    jsd = (rel_entr(a, m) + rel_entr(1 - a, 1 - m) + rel_entr(b, m) + rel_entr(1 - b, 1 - m)) / (2 * np.log(2))
+    rel = _special().rel_entr
+    jsd = (rel(a, m) + rel(1 - a, 1 - m) + rel(b, m) + rel(1 - b, 1 - m)) / (2 * np.log(2))
     big = np.sqrt(np.maximum(jsd, 0.0)) >= CELL_JS_SHARE * warn
     if not big.any():
         return None
     k, m = np.rint(r).astype(np.int64), np.rint(r + n).astype(np.int64)
     share = tr / (tr + tn)
-    lower = bdtr(k, m, share)  # P(X <= k)
-    upper = np.where(k >= 1, bdtrc(np.maximum(k - 1, 0), m, share), 1.0)  # P(X >= k)
+    lower = _special().bdtr(k, m, share)  # P(X <= k)
+    upper = np.where(k >= 1, _special().bdtrc(np.maximum(k - 1, 0), m, share), 1.0)  # P(X >= k)
     p = np.minimum(1.0, len(r) * np.minimum(1.0, 2 * np.minimum(lower, upper)))
     diff = np.abs(b - a)
     cand = np.flatnonzero(big)
@@ -222,7 +226,7 @@ def empirical_p(observed: float, null: NDArray[np.float64]) -> float:
     sd = float(null.std())
     if sd <= 0:
         return 0.0 if observed > float(null.max()) + 1e-12 else 1.0
-    return float(min(1.0 / (b + 1), ndtr(-(observed - float(null.mean())) / sd)))
+    return float(min(1.0 / (b + 1), _special().ndtr(-(observed - float(null.mean())) / sd)))
 
 
 def design_effects(
@@ -328,7 +332,7 @@ def item_share_test(
     var = float((2 * nu**2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4))).sum())
     scale, df = var / (2 * mean), 2 * mean * mean / var
     q = float(t2.sum())
-    return 1.0 if q <= 1e-12 else float(chdtrc(df, q / scale))
+    return 1.0 if q <= 1e-12 else float(_special().chdtrc(df, q / scale))
 
 
 def overdispersed_counts(lam: NDArray[np.float64], deff: NDArray[np.float64], draws: int,
@@ -346,6 +350,6 @@ def distance_test(
     v = np.maximum(var_ref / n_ref + var_new / n_new, 1e-18)
     d2 = (mean_ref - mean_new) ** 2
     stat = float((d2 / v).sum())
-    p = 1.0 if stat <= 1e-12 else float(chdtrc(len(v), stat))
+    p = 1.0 if stat <= 1e-12 else float(_special().chdtrc(len(v), stat))
     null = np.sqrt((rng.standard_normal((N_BOOTSTRAP, len(v))) ** 2 * v).sum(axis=1))
     return p, noise_floor(null)
