@@ -69,7 +69,6 @@ from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-from scipy import special
 
 if TYPE_CHECKING:
     from .store import ExperimentDB
@@ -276,6 +275,8 @@ def _threshold(horizon: int, false_alarm: float, k: float, rho: float) -> float:
 
 
 def _simulated_threshold(horizon: int, false_alarm: float, k: float, rho: float, df: int) -> float:
+    from scipy import special  # on first use: `drift` commands that never calibrate do not load scipy
+
     rng = np.random.default_rng(_CAL_SEED)
     s = np.zeros(_CAL_HISTORIES)
     top = np.zeros(_CAL_HISTORIES)
