@@ -99,6 +99,10 @@ def rows(quick: bool) -> list[Row]:
         out.append(Row("no drift", "text, padded to 128 tokens", n, n, padded(), padded(), pairs=null))
     out += [
         Row("no drift", "text, lopsided sizes", 50, 5000, text(), text(), pairs=null),
+        Row("no drift", "text, lopsided sizes, log-normal lengths (sigma 1.5)", 2000, 200,
+            text(lengths="lognormal1.5"), text(lengths="lognormal1.5"), pairs=null),
+        Row("no drift", "text, lopsided sizes, Pareto lengths (alpha 1.2)", 200, 2000,
+            text(lengths="pareto1.2"), text(lengths="pareto1.2"), pairs=null),
         Row("no drift", "vision, lopsided sizes", 50, 5000, vision(), vision(), pairs=cheap),
         Row("no drift", "vision, lopsided sizes", 100, 10000, vision(), vision(), pairs=cheap),
         Row("no drift", "vision, grey images (sd 0.02 across images)", 1000, 1000, grey(0.5, 0.02), grey(0.5, 0.02),

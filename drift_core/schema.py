@@ -45,7 +45,8 @@ class TextProfile(CommonProfile):
     seq_length_sum: int
     seq_length_sumsq: int
     n_nonempty: int  # items with at least one token
-    seq_inv_length_sum: float  # sum of 1 / length over those items
+    seq_weight_sum: float  # sum over those items of w = min(length, 32) / 32 (the share test's weights)
+    seq_weight_sumsq: float
     seq_length_edges: list[int]  # left edges of the fine bins; the last bin is open-ended
     seq_length_hist: list[int]
     n_tokens: int
@@ -57,13 +58,15 @@ class TextProfile(CommonProfile):
     token_cross_counts: list[int]
     # per token: sum over items of the token's share of the item (count / length), and of its
     # square: the between-item variance of each token's share (heavy-tailed lengths)
-    token_share_sums: list[float]
-    token_share_sumsqs: list[float]
+    token_share_sums: list[float]  # sum of w s (s: the token's share of an item, w: the item's weight)
+    token_share_sumsqs: list[float]  # sum of (w s)^2
+    token_share_cross: list[float]  # sum of w^2 s
     token_other_count: int  # words not kept (always 0 for ids), and their summed statistics
     token_other_sq: int
     token_other_cross: int
     token_other_share_sum: float
     token_other_share_sumsq: float
+    token_other_share_cross: float
     top_tokens: list[int] | list[str]  # <= 100, most frequent first, ties by token
     top_token_counts: list[int]
 
@@ -103,7 +106,8 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "seq_length_sum": int,
     "seq_length_sumsq": int,
     "n_nonempty": int,
-    "seq_inv_length_sum": (int, float),
+    "seq_weight_sum": (int, float),
+    "seq_weight_sumsq": (int, float),
     "seq_length_edges": list,
     "seq_length_hist": list,
     "n_tokens": int,
@@ -116,8 +120,10 @@ _TEXT: dict[str, type | tuple[type, ...]] = {
     "token_other_cross": int,
     "token_share_sums": list,
     "token_share_sumsqs": list,
+    "token_share_cross": list,
     "token_other_share_sum": (int, float),
     "token_other_share_sumsq": (int, float),
+    "token_other_share_cross": (int, float),
     "top_tokens": list,
     "top_token_counts": list,
 }
@@ -277,9 +283,10 @@ def _validate_text(p: dict[str, Any], n: int) -> None:
         raise ValueError("field 'seq_length_sum' must equal 'n_tokens'")
     for key in ("token_sq_counts", "token_cross_counts"):
         _counts(key, p[key], len(p["token_values"]))
-    for key in ("token_share_sums", "token_share_sumsqs"):
+    for key in ("token_share_sums", "token_share_sumsqs", "token_share_cross"):
         _floats(key, p[key], len(p["token_values"]))
-    for key in ("seq_inv_length_sum", "token_other_share_sum", "token_other_share_sumsq"):
+    for key in ("seq_weight_sum", "seq_weight_sumsq", "token_other_share_sum", "token_other_share_sumsq",
+                "token_other_share_cross"):
         _floats(key, [p[key]], 1)
     if not 0 <= p["n_nonempty"] <= n:
         raise ValueError(f"field 'n_nonempty' must lie in [0, n_samples], got {p['n_nonempty']}")

@@ -261,78 +261,37 @@ def design_effects(
     return np.maximum(per, max(floor, 1.0)), max(overall, 1.0)
 
 
-def model_design_effects(
-    counts: ArrayLike, share_sums: ArrayLike, share_sumsqs: ArrayLike, n_docs: int, inv_length_sum: float,
-    length_sumsq: int, n_tokens: int,
-) -> NDArray[np.float64]:
-    """Design effect of each token's share from the between-item variance of its per-item share.
+def item_share_test(diff: NDArray[np.float64], se2: NDArray[np.float64], df: float) -> float:
+    """p-value that K tokens have the same mean per-item share on both sides.
+
+    ``diff`` is each token's difference of (weighted) mean shares, ``se2`` its squared standard
+    error from the pooled per-item variance (under "no drift" both sides share one distribution, so
+    the variance is estimated from both: stable when one side is small), ``df`` the degrees of
+    freedom (effective items of both sides, minus 2).
 
     Notes
     -----
-    The pooled share p = sum_i L_i s_i / T (s_i: the token's share of item i, L_i its length,
-    T = sum L_i) is a length-weighted mean of per-item shares. If ``s_i`` has variance
-    ``tau^2 + p (1 - p) / L_i`` (between items, plus multinomial noise within one)::
-
-        var(p) = tau^2 sum_i L_i^2 / T^2 + p (1 - p) / T
-        deff   = 1 + tau^2 (sum_i L_i^2 / T) / (p (1 - p))
-        tau^2  = var_i(s_i) - p (1 - p) mean_i(1 / L_i)
-
-    with var_i(s_i) from the per-token sums of s_i and s_i^2 over the non-empty items (each item
-    counts once, so a few long items cannot hide their own weight). ``sum L_i^2 / T^2`` is exact:
-    when a handful of long items hold most tokens, the share rests on them and the design effect
-    grows accordingly, where the sandwich estimate of :func:`design_effects` (residuals of those
-    same items) is too small.
-    """
-    s1 = np.asarray(counts, dtype=np.float64)
-    if n_docs < 2 or n_tokens <= 0:
-        return np.ones(len(s1))
-    p = s1 / n_tokens
-    mean = np.asarray(share_sums, dtype=np.float64) / n_docs
-    var = np.maximum(np.asarray(share_sumsqs, dtype=np.float64) / n_docs - mean * mean, 0.0) * n_docs / (n_docs - 1)
-    binom = p * (1 - p)
-    tau2 = np.maximum(var - binom * inv_length_sum / n_docs, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        deff = np.where(binom > 0, 1.0 + tau2 * (float(length_sumsq) / n_tokens) / binom, 1.0)
-    return np.maximum(deff, 1.0)
-
-
-def item_share_test(
-    mean_ref: NDArray[np.float64], var_ref: NDArray[np.float64], n_ref: int,
-    mean_new: NDArray[np.float64], var_new: NDArray[np.float64], n_new: int,
-) -> float:
-    """p-value that K tokens have the same mean per-item share on both sides (items count once).
-
-    Notes
-    -----
-    Per token, Welch's statistic ``t_k = (m_ref - m_new) / sqrt(v_ref / n_ref + v_new / n_new)``
-    with Welch-Satterthwaite degrees of freedom ``nu_k``. ``Q = sum_k t_k^2`` is referred to a
-    scaled chi-square ``a chi2_d`` matching the mean ``sum nu/(nu-2)`` and variance
-    ``sum 2 nu^2 (nu-1) / ((nu-2)^2 (nu-4))`` of a sum of independent ``F(1, nu_k)``.
-
-    Each item is one draw, so a few very long items cannot dominate (with heavy-tailed lengths,
-    shares pooled over tokens rest on a handful of items, and their topic words move together).
+    ``t_k = diff_k / sqrt(se2_k)``; ``Q = sum_k t_k^2`` is referred to a scaled chi-square
+    ``a chi2_d`` matching the mean ``K nu/(nu-2)`` and variance ``K 2 nu^2 (nu-1) / ((nu-2)^2 (nu-4))``
+    of a sum of K independent ``F(1, nu)``.
 
     Examples
     --------
-    >>> m, v = np.array([0.1, 0.2]), np.array([0.01, 0.02])
-    >>> item_share_test(m, v, 100, m, v, 100)
+    >>> item_share_test(np.zeros(2), np.array([1e-4, 2e-4]), 198)
     1.0
+    >>> item_share_test(np.array([0.05, 0.0]), np.array([1e-4, 1e-4]), 198) < 1e-4  # t = 5
+    True
     """
-    if n_ref < 2 or n_new < 2 or len(mean_ref) == 0:
+    keep = se2 > 0
+    if df < 2 or not keep.any():
         return 1.0
-    se_r, se_n = var_ref / n_ref, var_new / n_new
-    se = se_r + se_n
-    keep = se > 0
-    if not keep.any():
-        return 1.0 if np.allclose(mean_ref, mean_new) else 0.0
-    t2 = (mean_ref - mean_new)[keep] ** 2 / se[keep]
-    nu = se[keep] ** 2 / (se_r[keep] ** 2 / (n_ref - 1) + se_n[keep] ** 2 / (n_new - 1))
-    nu = np.maximum(nu, 5.0)  # F(1, nu) has a variance from nu > 4
-    mean = float((nu / (nu - 2)).sum())
-    var = float((2 * nu**2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4))).sum())
-    scale, df = var / (2 * mean), 2 * mean * mean / var
+    t2 = diff[keep] ** 2 / se2[keep]
+    nu, k = max(float(df), 5.0), int(keep.sum())  # F(1, nu) has a variance from nu > 4
+    mean = k * nu / (nu - 2)
+    var = k * 2 * nu**2 * (nu - 1) / ((nu - 2) ** 2 * (nu - 4))
+    scale, dof = var / (2 * mean), 2 * mean * mean / var
     q = float(t2.sum())
-    return 1.0 if q <= 1e-12 else float(_special().chdtrc(df, q / scale))
+    return 1.0 if q <= 1e-12 else float(_special().chdtrc(dof, q / scale))
 
 
 def overdispersed_counts(lam: NDArray[np.float64], deff: NDArray[np.float64], draws: int,

@@ -27,7 +27,6 @@ from .significance import (
     design_effects,
     empirical_p,
     item_share_test,
-    model_design_effects,
     noise_floor,
     overdispersed_counts,
 )
@@ -162,9 +161,27 @@ def _token_kind(sel: _inputs.Selection, spec: TaskSpec) -> str:
 
 
 # ----------------------------------------------------------------------------- profiling
+#: Items of at least this many tokens weigh 1 in the per-item share test; shorter ones weigh
+#: length / ITEM_WEIGHT_CAP (a one-token item's share of 0 or 1 would otherwise weigh as much as a
+#: long item's, and such outliers made the test over-alarm with lopsided sizes).
+ITEM_WEIGHT_CAP = 32
+
+
+def item_weights(lengths: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``w_i = min(L_i, ITEM_WEIGHT_CAP) / ITEM_WEIGHT_CAP``: each item's weight in the share test.
+
+    Examples
+    --------
+    >>> item_weights(np.array([1, 16, 32, 5000])).tolist()
+    [0.03125, 0.5, 1.0, 1.0]
+    """
+    return np.minimum(lengths, ITEM_WEIGHT_CAP) / ITEM_WEIGHT_CAP
+
+
 def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[NDArray[Any], ...]:
-    """Per token code: count, sum over items of (item's count)^2, of count * item length, of the
-    token's share of the item (count / length), and of that share squared.
+    """Per token code: count, sum over items of (item's count)^2, of count * item length, and,
+    with the token's share of item i ``s_i = count / length`` and the item's weight ``w_i``
+    (:func:`item_weights`), the sums of ``w s``, ``(w s)^2`` and ``w^2 s``.
 
     Items are taken in chunks of about :data:`_CHUNK_TOKENS` tokens; in a chunk, each token is
     keyed by (item, token), the keys are sorted (numpy's vectorised sort), and each run of equal
@@ -172,7 +189,7 @@ def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[N
     """
     v = int(codes.max()) + 1 if len(codes) else 1
     bits = max(1, v - 1).bit_length()
-    out: list[NDArray[Any]] = [np.zeros(v, np.int64) for _ in range(3)] + [np.zeros(v) for _ in range(2)]
+    out: list[NDArray[Any]] = [np.zeros(v, np.int64) for _ in range(3)] + [np.zeros(v) for _ in range(3)]
     ends = np.cumsum(lengths)
     start = 0
     while start < len(lengths):
@@ -198,9 +215,11 @@ def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[N
             out[1] += np.bincount(tok[repeated], weights=run[repeated] ** 2 - run[repeated], minlength=v).astype(np.int64)
             item_len = ln[key[first] >> kt(bits)]
             out[2] += np.bincount(tok, weights=run * item_len, minlength=v).astype(np.int64)
-            share = run / item_len
-            out[3] += np.bincount(tok, weights=share, minlength=v)
-            out[4] += np.bincount(tok, weights=share * share, minlength=v)
+            weight = item_weights(item_len)
+            ws = weight * run / item_len
+            out[3] += np.bincount(tok, weights=ws, minlength=v)
+            out[4] += np.bincount(tok, weights=ws * ws, minlength=v)
+            out[5] += np.bincount(tok, weights=weight * ws, minlength=v)
         start = stop
     out[1] += out[0]
     return tuple(out)
@@ -252,9 +271,10 @@ def _values(sel: _inputs.Selection, key: str) -> Any:
     return sel.source if sel.kind in ("arrow_array", "series") else _inputs.column(sel, key)
 
 
-_STAT_KEYS = ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs")
+_STAT_KEYS = ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs",
+              "token_share_cross")
 _OTHER_KEYS = ("token_other_count", "token_other_sq", "token_other_cross", "token_other_share_sum",
-               "token_other_share_sumsq")
+               "token_other_share_sumsq", "token_other_share_cross")
 
 
 def _token_fields(n_tokens: int, kept: tuple[NDArray[Any], ...], rest: list[Any]) -> dict[str, Any]:
@@ -280,7 +300,8 @@ def _length_fields(lengths: NDArray[np.int64]) -> dict[str, Any]:
         "seq_length_sum": s,
         "seq_length_sumsq": s2,
         "n_nonempty": int(len(nonempty)),
-        "seq_inv_length_sum": float((1.0 / nonempty).sum()),
+        "seq_weight_sum": float(item_weights(nonempty).sum()),
+        "seq_weight_sumsq": float((item_weights(nonempty) ** 2).sum()),
         **_length_moments(s, s2, len(lengths)),
         "seq_length_edges": length_edges(),
         "seq_length_hist": count_lengths(lengths).tolist(),
@@ -315,7 +336,8 @@ def merge_text(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "seq_length_sum": s,
         "seq_length_sumsq": s2,
         "n_nonempty": a["n_nonempty"] + b["n_nonempty"],
-        "seq_inv_length_sum": a["seq_inv_length_sum"] + b["seq_inv_length_sum"],
+        "seq_weight_sum": a["seq_weight_sum"] + b["seq_weight_sum"],
+        "seq_weight_sumsq": a["seq_weight_sumsq"] + b["seq_weight_sumsq"],
         **_length_moments(s, s2, n),
         "seq_length_edges": a["seq_length_edges"],
         "seq_length_hist": (np.array(a["seq_length_hist"]) + np.array(b["seq_length_hist"])).tolist(),
@@ -338,8 +360,8 @@ class _TokenTable:
         self.stats = np.asarray([p[k] for k in _STAT_KEYS], dtype=np.float64).reshape(len(_STAT_KEYS), -1)[:, order]
         self.n_tokens: int = p["n_tokens"]
         self.args = (p["seq_length_sumsq"], p["n_samples"], p["n_tokens"])
-        self.model_args = (p["n_nonempty"], p["seq_inv_length_sum"], p["seq_length_sumsq"], p["n_tokens"])
         self.n_docs: int = p["n_nonempty"]
+        self.weights = (p["seq_weight_sum"], p["seq_weight_sumsq"])
         other = np.asarray([[p[k]] for k in _OTHER_KEYS], dtype=np.float64)
         everything = np.hstack([self.stats, other])
         self.overall = design_effects(everything[0], everything[1], everything[2], *self.args)[1]
@@ -355,11 +377,9 @@ class _TokenTable:
         return np.rint(self.lookup(tokens)[0]).astype(np.int64)
 
     def deffs(self, tokens: NDArray[Any]) -> NDArray[np.float64]:
-        """Design effect of each token's share: the larger of the sandwich estimate (never below the
-        profile's overall one) and the between-item model of :func:`model_design_effects`."""
-        s1, s2, x, share, share2 = self.lookup(tokens)
-        sandwich = design_effects(s1, s2, x, *self.args, floor=self.overall)[0]
-        return np.maximum(sandwich, model_design_effects(s1, share, share2, *self.model_args))
+        """Design effect of each token's share (sandwich estimate, never below the profile's overall one)."""
+        s1, s2, x = self.lookup(tokens)[:3]
+        return design_effects(s1, s2, x, *self.args, floor=self.overall)[0]
 
     def top(self, k: int, by: int = 0) -> NDArray[Any]:
         """The (about) ``k`` most frequent tokens (``by=3``: largest summed per-item share), unordered."""
@@ -367,13 +387,10 @@ class _TokenTable:
             return self.values
         return self.values[np.argpartition(-self.stats[by], k - 1)[:k]]
 
-    def share_moments(self, sums: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64], int]:
-        """(mean per-item share, its variance over items (ddof 1), items) from rows of share sums and squares."""
-        n = self.n_docs
-        if n < 2:
-            return np.zeros(sums.shape[1]), np.zeros(sums.shape[1]), n
-        mean = sums[0] / n
-        return mean, np.maximum(sums[1] / n - mean * mean, 0.0) * n / (n - 1), n
+    def share_sums(self, tokens: NDArray[Any]) -> tuple[Any, ...]:
+        """Sums of ``w s``, ``(w s)^2`` and ``w^2 s`` of ``tokens``, and the sums ``W = sum w``, ``W2 = sum w^2``."""
+        rows = self.lookup(tokens)[3:]
+        return rows[0], rows[1], rows[2], np.float64(self.weights[0]), np.float64(self.weights[1])
 
 
 def _token_array(tokens: list[Any], kind: str) -> NDArray[Any]:
@@ -456,13 +473,30 @@ class _TokenComparison:
         self.p_shares = self._item_share_p()
 
     def _item_share_p(self) -> float:
-        """Item-level test of the token shares, on the 100 tokens with the largest mean per-item
-        share pooled (chosen by items, so one long item cannot pull its own words in)."""
+        """Item-level test of the token shares (:func:`significance.item_share_test`), on the 100
+        tokens with the largest pooled weighted share sum (chosen from both sides' sums added, which
+        under no drift is independent of their difference).
+
+        Per side, the weighted mean share ``m = sum(w s) / W``; under no drift both sides share one
+        per-item variance, estimated around the pooled mean from both:
+        ``sigma^2 = (sum_both (w s)^2 - 2 m sum w^2 s + m^2 W2) / sum_both W2``; a side's squared
+        standard error is ``sigma^2 W2 / W^2``, and ``df = W_ref^2 / W2_ref + W_new^2 / W2_new - 2``.
+        """
         tr, tn = self.tr, self.tn
+        if tr.n_docs < 2 or tn.n_docs < 2:
+            return 1.0
         cand = np.unique(np.concatenate([tr.top(_TOP_CANDIDATES, by=3), tn.top(_TOP_CANDIDATES, by=3)]))
-        a, b = tr.lookup(cand), tn.lookup(cand)
-        chosen = np.lexsort((cand, -(a[3] + b[3])))[:TOP_K]
-        return item_share_test(*tr.share_moments(a[3:, chosen]), *tn.share_moments(b[3:, chosen]))
+        a, b = tr.share_sums(cand), tn.share_sums(cand)
+        chosen = np.lexsort((cand, -(a[0] + b[0])))[:TOP_K]
+        s1r, s2r, xr = (x[chosen] for x in a[:3])
+        s1n, s2n, xn = (x[chosen] for x in b[:3])
+        wr, w2r, wn, w2n = float(a[3]), float(a[4]), float(b[3]), float(b[4])
+        if wr <= 0 or wn <= 0:
+            return 1.0
+        m = (s1r + s1n) / (wr + wn)
+        sigma2 = np.maximum(s2r + s2n - 2 * m * (xr + xn) + m * m * (w2r + w2n), 0.0) / (w2r + w2n)
+        se2 = sigma2 * (w2r / wr**2 + w2n / wn**2)
+        return item_share_test(s1r / wr - s1n / wn, se2, wr * wr / w2r + wn * wn / w2n - 2)
 
 
 def _with_other(deffs: NDArray[np.float64], overall: float) -> NDArray[np.float64]:

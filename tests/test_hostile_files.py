@@ -356,7 +356,7 @@ def test_sparse_and_dense_ids_give_the_same_statistics() -> None:
     items = [{"input_ids": [3, 3, 7, 9]}, {"input_ids": [7, 1]}, {"input_ids": [9, 9, 9]}]
     shifted = [{"input_ids": [t + 2**40 for t in it["input_ids"]]} for it in items]
     a, b = compute_dataset_profile(items, TEXT), compute_dataset_profile(shifted, TEXT)
-    for key in ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs"):
+    for key in ("token_counts", "token_sq_counts", "token_cross_counts", "token_share_sums", "token_share_sumsqs", "token_share_cross"):
         assert a[key] == b[key], key
     assert b["token_values"] == [t + 2**40 for t in a["token_values"]]
 

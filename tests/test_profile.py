@@ -24,7 +24,7 @@ def assert_same(a, b):
         if isinstance(a[k], float):
             assert a[k] == pytest.approx(b[k], rel=1e-9, abs=1e-12), k
         elif k in ("channel_means", "channel_stds", "channel_pixel_sums", "channel_pixel_sumsqs",
-                   "image_mean_sums", "image_mean_sumsqs", "token_share_sums", "token_share_sumsqs"):
+                   "image_mean_sums", "image_mean_sumsqs", "token_share_sums", "token_share_sumsqs", "token_share_cross"):
             assert np.allclose(a[k], b[k], rtol=1e-9, atol=1e-12), k
         elif k not in ("sample_size",):
             assert a[k] == b[k], k
