@@ -4,21 +4,24 @@ The sampling unit is the item (a sequence, an image, a prediction): items are in
 tokens inside one item are not (they cluster), and pixels inside one image are not either.
 
 * **Item histograms** (sequence length, per-image channel means, brightness, predicted class):
-  Pearson's chi-square test of homogeneity on the 2 x K table of item counts (bins empty on both
-  sides dropped), ``p = chdtrc(K - 1, X2)`` (the chi-square survival function). The noise floor is the 99th percentile of the score
-  over :data:`N_BOOTSTRAP` parametric-bootstrap pairs drawn from the pooled histogram with the
-  observed sizes (``rng.multinomial``, vectorised).
-* **Token shares** (``token_freq_js``): the same chi-square on token counts over-counts evidence,
-  since tokens cluster within items. A first-order Rao-Scott correction divides X2 by the design
-  effect ``d``, estimated per side from per-item counts in 16 hash buckets of the vocabulary:
-  ``deff_k = n/(n-1) sum_i (c_ik - p_k L_i)^2 / T^2  /  (p_k (1 - p_k) / T)`` (c_ik: item i's
-  count of token k, L_i its length, T all tokens), from per-token sums of c_ik^2 and c_ik L_i
-  kept in the profile; never taken below the profile's overall value (a token seen in few items
-  estimates its own clustering poorly). The two sides combine per token as
-  ``d = (d_ref / T_ref + d_new / T_new) / (1 / T_ref + 1 / T_new)`` and divide that token's
-  chi-square contribution. The buckets are the 100 most frequent tokens of both sides pooled,
-  plus "other" (chosen from the pooled counts, so neither side selects them). The bootstrap
-  draws each count as ``deff * Poisson(mean / deff)``.
+  Pearson's chi-square test of homogeneity on the 2 x K table of item counts, after merging bins
+  until each cell expects >= :data:`MIN_EXPECTED` items on the smaller side (:func:`chi2_cells`),
+  ``p = chdtrc(K - 1, X2)``. The noise floor is the 99th percentile of the score over
+  :data:`N_BOOTSTRAP` parametric-bootstrap pairs drawn from the pooled histogram with the
+  observed sizes (``rng.multinomial``, vectorised, the smaller side first so that swapping the
+  sides draws the same pairs). A large change in one cell is tested on its own
+  (:func:`cell_change`: exact conditional binomial, Bonferroni over the cells).
+* **Token shares** (``token_freq_js``): tokens cluster within items, and with heavy-tailed lengths
+  a handful of long items hold most tokens, so a test on token counts over-counts evidence (a
+  first-order Rao-Scott correction with per-token design effects still false-alerted 20-35% with
+  Pareto lengths). The test counts items (:func:`item_share_test`): per token, the difference of
+  the weighted mean per-item shares ``m = sum(w_i s_i) / sum(w_i)`` (``s_i`` the token's share of
+  item i, ``w_i = min(L_i, 32) / 32``), over a standard error from the per-item variance pooled
+  over both sides; the profile keeps the per-token sums of ``w s``, ``(w s)^2`` and ``w^2 s``
+  (mergeable). The noise floor's bootstrap draws each of the pooled top-100 counts (plus
+  "other") as ``deff * Poisson(mean / deff)``, with the sandwich design effect
+  ``deff_k = n/(n-1) sum_i (c_ik - p_k L_i)^2 / T^2  /  (p_k (1 - p_k) / T)`` from per-token sums
+  of ``c_ik^2`` and ``c_ik L_i``, never below the profile's overall value.
 * **Top-100 turnover**: bootstrap of the top-100 sets from the pooled token shares, each token's
   count drawn with variance ``deff_k * mean``;
   ``p = (1 + #{null >= score}) / (B + 1)``, with a normal tail past the largest draw. Tokens are
