@@ -109,7 +109,7 @@ def test_first_start_builds_the_demo_db_and_opens_on_a_drifted_batch(tmp_path, m
 def test_default_view_shows_scores_charts_history_and_downloads(db_path):
     at = app()
     assert status(at) == "alert"
-    assert len(at.get("plotly_chart")) == 5  # scores, lengths, tokens, predictions, history
+    assert len(at.get("plotly_chart")) == 6  # scores, lengths, tokens, predictions, history, history rule
     assert [d.editing_mode for d in at.dataframe] == ["read_only", "fixed"]  # scores, per-metric thresholds
     assert {b.label for b in at.get("download_button")} == {"Download HTML report", "Download result (JSON)"}
 
@@ -218,7 +218,7 @@ def test_query_params_reproduce_a_stored_run_comparison(db_path):
     at = app(ref=ids["vision-reference"], new=ids["vision-batch-drifted"])
     assert status(at) == "alert"
     assert at.selectbox(key="cmp_ref").value == ids["vision-reference"]
-    assert len(at.get("plotly_chart")) == 5  # scores, channels, brightness, predictions, history
+    assert len(at.get("plotly_chart")) == 6  # scores, channels, brightness, predictions, history, history rule
     at.selectbox(key="cmp_new").set_value(ids["vision-batch-ok"]).run()
     assert status(at) == "ok"
 
@@ -609,7 +609,7 @@ def test_the_per_metric_editor_is_on_the_page_with_readable_columns(db_path):
 
 def test_history_draws_one_line_per_monitored_metric(db_path):
     at = app()
-    (history,) = [c for c in at.get("plotly_chart") if "History" in c.proto.spec]
+    (history,) = [c for c in at.get("plotly_chart") if "History" in c.proto.spec and "History rule" not in c.proto.spec]
     import json
 
     fig = json.loads(history.proto.spec)
@@ -637,3 +637,10 @@ def test_the_scores_page_explains_p_value_alpha_and_noise_floor_without_jargon(d
     for words in ("p-value", "alpha", "noise floor", "Thresholds per metric"):
         assert words in text
     assert "KL(ref || new)" not in text and "CLI" not in text
+
+
+def test_the_history_rule_chart_and_verdict_are_shown(db_path):
+    at = app()
+    (chart,) = [c for c in at.get("plotly_chart") if "History rule" in c.proto.spec]
+    assert any(m.value.startswith("**History rule**") for m in at.markdown)
+    assert "CUSUM" in chart.proto.spec or "evidence" in chart.proto.spec

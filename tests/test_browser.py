@@ -38,7 +38,7 @@ CHROMIUM_ARGS = [
     "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 VIEWPORT = {"width": 1440, "height": 2600}
-N_CHARTS = 5  # scores, two modality charts, predictions, history
+N_CHARTS = 6  # scores, two modality charts, predictions, history, history rule
 CHARTS_READY = f"""() => {{
     const plots = document.querySelectorAll('[data-testid="stPlotlyChart"] .js-plotly-plot .main-svg');
     const running = document.querySelector('[data-testid="stStatusWidget"]');

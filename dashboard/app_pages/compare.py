@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import data, views
 from dashboard.figures import comparison_figures, history_points, metric_history, metric_history_figure
+from dashboard.history_figures import history_evidence_figure
 from dashboard.report import build_report
 from dashboard.sources import PathRefused, allowed_roots, resolve_server_path
 from dashboard.thresholds import (
@@ -28,6 +29,7 @@ from dashboard.thresholds import (
     resolve_thresholds,
 )
 from drift_core import METRICS, TaskSpec, expected_metrics
+from drift_core.history import reference_history
 from drift_core.io import ARRAY_SUFFIXES, IMAGE_SUFFIXES, PREDICTION_SUFFIXES, TEXT_SUFFIXES
 from drift_core.store import ExperimentDB, StoreError
 
@@ -593,6 +595,10 @@ with rest:
     st.caption("Each line is a monitored metric; statuses are **recomputed with the thresholds and alpha in force "
                "now** (the recorded p-values are kept), so they may differ from the status recorded at the time. "
                "One point per run (its newest record).")
+    verdict = reference_history(db, ref_run["run_id"])
+    st.markdown(f"**History rule** (evidence over all recorded batches, calibrated to "
+                f"{verdict.false_alarm:.0%} false alarms over {verdict.horizon} batches): {verdict.summary}")
+    views.chart(history_evidence_figure(verdict), "cmp_fig_evidence")
     history = history_points(comparisons)
 
     st.subheader("Share")
