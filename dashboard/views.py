@@ -52,10 +52,13 @@ def status_banner(result: Mapping[str, Any]) -> None:
 
 
 def small_batch_notice(result: Mapping[str, Any]) -> None:
-    """Say when a batch is too small to see warn-level drift (noise floor above the warn line)."""
+    """Say when a batch is too small to see warn-level drift (noise floor above the warn line) in a
+    metric that stayed ok (one that warned or alerted saw its drift anyway)."""
     blind = []
     for d in result.get("metrics", {}).values():
         t, floor = d.get("threshold"), d.get("noise_floor")
+        if d.get("status") in ("warn", "alert"):
+            continue  # drift was seen anyway: the notice is for scores that stayed ok
         if t and floor is not None and t[0] > 0 and floor > t[0]:
             blind.append((d, items_needed(floor, int(d.get("n_ref") or result["n_ref"]),
                                           int(d.get("n_new") or result["n_new"]), t[0])))
