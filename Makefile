@@ -41,8 +41,9 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy drift_core
 
+# two workers (pytest-xdist): one per core; the browser test's waits scale with the measured load
 pytest: $(STAMP) browser
-	$(VENV)/bin/pytest -q --durations=15 --doctest-modules drift_core tests
+	$(VENV)/bin/pytest -q -n 2 --durations=15 --doctest-modules drift_core tests
 
 test: lint typecheck pytest
 
