@@ -7,13 +7,15 @@ import sys
 
 import numpy as np
 from synthetic import text_batch
+
 from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
 from drift_core.history import batch_evidence, history_verdict
+
 T = TaskSpec("text")
 hist, batches = int(sys.argv[1]), int(sys.argv[2])
 rng = np.random.default_rng(int(sys.argv[3]))
 alarms, ps = 0, []
-for h in range(hist):
+for _ in range(hist):
     ref = compute_dataset_profile(text_batch(2000, rng, lengths="lognormal1.5"), T, sample_size=None)
     p = [batch_evidence(compare_profiles(ref, compute_dataset_profile(text_batch(200, rng, lengths="lognormal1.5"), T,
                                                                       sample_size=None), seed=b))[0]
