@@ -19,7 +19,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from drift_core import token_share_changes
-from drift_core.histograms import coarsen, display_bins, group_spans, n_coarse_bins, pad_to, shared_groups
+from drift_core.histograms import coarsen, display_bins, pad_to, unit_coarse_bins
 from drift_core.metrics import channel_name, metric_info
 from drift_core.status import classify
 
@@ -246,21 +246,10 @@ def _channel_colors(n_channels: int) -> list[str]:
 
 
 def scored_bins(ref_counts: Sequence[int], new_counts: Sequence[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The coarse bins a [0, 1] histogram pair was scored on: ``(edges, ref counts, new counts)``.
-
-    The same bins as the JS metric (``shared_groups`` of both fine histograms, ``n_coarse_bins`` of
-    the two sizes); each coarse bin is drawn from its first to its last occupied fine bin.
-    """
-    rh, nh = np.asarray(ref_counts, dtype=np.int64), np.asarray(new_counts, dtype=np.int64)
-    groups = shared_groups(rh, nh, n_coarse_bins(int(rh.sum()), int(nh.sum())))
-    spans = group_spans(groups, (rh + nh) > 0)
-    width = 1.0 / len(rh)
-    edges = np.array([spans[0][0] * width, *[(hi + 1) * width for _, hi in spans]])
-    # close gaps between spans: each bin runs to where the next one starts
-    for i in range(1, len(spans)):
-        edges[i] = spans[i][0] * width
-    edges[-1] = (spans[-1][1] + 1) * width
-    return edges, coarsen(rh, groups), coarsen(nh, groups)
+    """The coarse bins a [0, 1] histogram pair was scored on (``drift_core.histograms.unit_coarse_bins``):
+    ``(edges, ref counts, new counts)``."""
+    groups, edges = unit_coarse_bins(ref_counts, new_counts)
+    return edges, coarsen(ref_counts, groups), coarsen(new_counts, groups)
 
 
 def _density_trace(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str,

@@ -247,8 +247,30 @@ def group_spans(groups: NDArray[np.int64], occupied: ArrayLike) -> list[tuple[in
     return spans
 
 
+def unit_coarse_bins(ref_counts: ArrayLike, new_counts: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """The coarse bins two [0, 1] fine histograms are scored on: ``(groups, edges)``.
+
+    ``groups`` as :func:`shared_groups` gives them (``n_coarse_bins`` of the two sizes); ``edges``
+    (one more than the coarse bins) run from the first occupied fine bin of each coarse bin to the
+    next one's start, and the last closes the last occupied fine bin. The JS metrics score these
+    bins and the dashboard draws them.
+
+    Examples
+    --------
+    >>> groups, edges = unit_coarse_bins([0, 5, 0, 0], [0, 0, 0, 5])
+    >>> groups.tolist(), edges.tolist()
+    ([0, 0, 1, 1], [0.25, 0.75, 1.0])
+    """
+    r, n = np.asarray(ref_counts, dtype=np.int64), np.asarray(new_counts, dtype=np.int64)
+    groups = shared_groups(r, n, n_coarse_bins(int(r.sum()), int(n.sum())))
+    spans = group_spans(groups, (r + n) > 0)
+    width = 1.0 / len(r)
+    edges = np.array([lo for lo, _ in spans] + [spans[-1][1] + 1], dtype=np.float64) * width
+    return groups, edges
+
+
 def coarsen(counts: ArrayLike, groups: NDArray[np.int64]) -> NDArray[np.int64]:
-    """Add fine counts into the coarse bins given by :func:`equal_mass_groups`."""
+    """Add fine counts into the coarse bins given by :func:`shared_groups` (or :func:`equal_mass_groups`)."""
     return np.bincount(groups, weights=np.asarray(counts, dtype=np.float64), minlength=int(groups[-1]) + 1).astype(np.int64)
 
 

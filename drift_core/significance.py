@@ -101,12 +101,13 @@ def chi2_cells(ref: ArrayLike, new: ArrayLike, order: ArrayLike | None = None,
     50 reference items against 50,000) it alarms on noise. Cells are chosen from the pooled
     counts only (what a permutation test conditions on), so the choice cannot favour a shift.
     ``order`` is the merge order: adjacent bins for ordered histograms (default), classes by
-    pooled count for unordered ones. A last cell short of the minimum joins the one before.
+    pooled count for unordered ones. A last cell short of the minimum joins the one before;
+    when that leaves one cell, cells need only 1 expected item (rather than no test at all).
 
     Examples
     --------
-    >>> chi2_cells([1, 1, 8, 1, 1], [1, 1, 8, 1, 1], min_expected=3).tolist()
-    [0, 0, 0, 0, 0]
+    >>> chi2_cells([1, 1, 8, 1, 1], [1, 1, 8, 1, 1], min_expected=3).tolist()  # one cell: from 1 expected
+    [0, 1, 2, 3, 4]
     >>> chi2_cells([3, 3, 8, 3, 1], [3, 3, 8, 3, 1], min_expected=3).tolist()  # a short last cell merges
     [0, 1, 2, 3, 3]
     """
@@ -122,6 +123,10 @@ def chi2_cells(ref: ArrayLike, new: ArrayLike, order: ArrayLike | None = None,
     last = ids == ids[-1]
     if (~last).any() and expected[last].sum() < min_expected:
         ids[last] = ids[~last].max()  # a short last cell joins the one before
+    if ids[-1] == ids[0] and min_expected > 1.0 and (expected > 0).sum() > 1:
+        # no cell reaches the minimum on its own (e.g. 100 items against 2,000 elsewhere): accept
+        # cells from 1 expected item rather than no test at all
+        return chi2_cells(ref, new, order, min_expected=1.0)
     cells = np.empty(len(r), dtype=np.int64)
     cells[idx] = np.unique(ids, return_inverse=True)[1]
     return cells

@@ -29,9 +29,7 @@ from .histograms import (
     coarsen,
     count_edges,
     count_unit,
-    group_spans,
-    n_coarse_bins,
-    shared_groups,
+    unit_coarse_bins,
 )
 from .significance import distance_test
 from .spec import TaskSpec
@@ -256,9 +254,8 @@ def _unit_histograms(pair: Pair, key: str, rh: NDArray[np.int64], nh: NDArray[np
     """Per-image values on [0, 1] (fine bins) on coarse bins shared by both sides, once per comparison."""
     def build() -> HistogramComparison:
         _check_channels(pair.ref, pair.new)
-        groups = shared_groups(rh, nh, n_coarse_bins(pair.ref["n_samples"], pair.new["n_samples"]))
-        width = 1.0 / len(rh)
-        labels = [f"values {lo * width:.3f}-{(hi + 1) * width:.3f}" for lo, hi in group_spans(groups, (rh + nh) > 0)]
+        groups, edges = unit_coarse_bins(rh, nh)
+        labels = [f"values {lo:.3f}-{hi:.3f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
         return compare_histograms(coarsen(rh, groups), coarsen(nh, groups), labels)
     return pair.memo(key, build)
 
