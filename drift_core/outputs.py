@@ -55,7 +55,10 @@ def profile_predictions(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any
     if _inputs.has_column(sel, spec.prediction_key) or (
         sel.kind == "items" and len(sel.source) and isinstance(sel.source[0], Mapping)
     ):
-        return profile_outputs(sel, spec, None) or {}
+        fields = profile_outputs(sel, spec, None)
+        if not fields:
+            raise ValueError(f"items carry no {spec.prediction_key!r} to profile as predictions")
+        return fields
     if sel.kind in ("arrow_table", "frame"):
         raise ValueError(f"dataset has no {spec.prediction_key!r} column to profile as predictions")
     src = sel.source

@@ -100,3 +100,8 @@ def test_an_outputs_profile_cannot_be_compared_with_a_profile_without_prediction
     text = compute_dataset_profile([{"input_ids": [1]}], TaskSpec("text"))
     with pytest.raises(ValueError, match="has none: profile its predictions too"):
         compare_profiles(text, out)
+
+
+def test_items_without_predictions_are_a_clear_error_for_an_outputs_profile():
+    with pytest.raises(ValueError, match="items carry no 'prediction'"):
+        compute_dataset_profile([{"label": 1}], TaskSpec("outputs"))
