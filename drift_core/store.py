@@ -21,6 +21,7 @@ import json
 import math
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -167,9 +168,7 @@ class ExperimentDB:
             self.db = sqlite_utils.Database(conn)
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            self._migrate()
-            if self.db.journal_mode != "wal":
-                self.db.enable_wal()
+            self._set_up()
         except sqlite3.DatabaseError as e:
             conn.close()
             raise StoreError(f"{self.path}: not a readable SQLite DB ({e})") from None
@@ -178,6 +177,28 @@ class ExperimentDB:
             raise
 
     # -- plumbing ------------------------------------------------------------------------------
+
+    def _set_up(self) -> None:
+        """Create or migrate the schema and switch to WAL, retrying while another process does the same.
+
+        SQLite answers "database is locked" at once, without waiting out the busy timeout, when
+        waiting could deadlock (two processes switching a new file to WAL, or one upgrading its
+        read lock while another writes); the remedy SQLite documents is to retry. Retries stop
+        after the busy timeout.
+        """
+        deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+        delay = 0.01
+        while True:
+            try:
+                self._migrate()
+                if self.db.journal_mode != "wal":
+                    self.db.enable_wal()
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() + delay > deadline:
+                    raise
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
 
     def _migrate(self) -> None:
         # Race-free on a new file: the version is read again under SQLite's write lock (BEGIN
