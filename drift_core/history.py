@@ -286,7 +286,9 @@ def _simulated_threshold(horizon: int, false_alarm: float, k: float, rho: float,
             y = rng.standard_exponential(_CAL_HISTORIES)
         else:  # given V, the statistic is (1 - rho) * noncentral chi-square(df, rho ||V||^2 / (1 - rho))
             stat = (1 - rho) * rng.noncentral_chisquare(df, lam)
-            y = -np.log(np.maximum(special.chdtrc(df, stat), _P_FLOOR))
+            # chdtrc(1, x) == erfc(sqrt(x / 2)) exactly, and erfc is about 10x faster
+            tail = special.erfc(np.sqrt(stat / 2)) if df == 1 else special.chdtrc(df, stat)
+            y = -np.log(np.maximum(tail, _P_FLOOR))
         s = np.maximum(0.0, s + y - k)
         np.maximum(top, s, out=top)
     return float(np.quantile(top, 1 - false_alarm, method="higher"))
