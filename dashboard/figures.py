@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 
 from drift_core import token_share_changes
 from drift_core.histograms import coarsen, display_bins, pad_to, unit_coarse_bins
@@ -44,8 +45,13 @@ TOKEN_SCALE_POINTS = 5.0
 REF_COLOR = "#9aa3b2"
 NEW_COLOR = "#2f5fd0"
 
+#: Every figure's plotly template. It is made plotly's default (below) instead of being set in
+#: each layout: plotly applies its default template without re-validating it, while assigning a
+#: template re-validates its ~1,000 properties (about 50 ms a figure, most of a page's run).
+TEMPLATE = "plotly_white"
+pio.templates.default = TEMPLATE
+
 _LAYOUT: dict[str, Any] = {
-    "template": "plotly_white",
     "height": 340,
     "margin": {"l": 10, "r": 10, "t": 56, "b": 10},
     "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},

@@ -3,9 +3,11 @@ thresholds (``dashboard.thresholds``) and server-path confinement (``dashboard.s
 
 from __future__ import annotations
 
+import functools
 import math
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -48,8 +50,25 @@ def run_ids(path: Path) -> dict[str, int]:
         return {r["name"]: r["run_id"] for r in db.list_runs()}
 
 
+@functools.cache
+def _component_registry() -> Any:
+    """Streamlit's registry of v2 components, discovered once per test process.
+
+    Each new ``AppTest`` otherwise rescans the metadata of every installed package for component
+    manifests (1.7 s a run, more than the app itself takes); the result is the same for every run
+    in one environment, and the app registers no components of its own.
+    """
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    registry = BidiComponentManager()
+    registry.discover_and_register_components(start_file_watching=False)
+    return registry
+
+
 def app(**query: int | str) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
+    if hasattr(at, "_bidi_component_manager"):  # streamlit >= 1.50; older versions do not scan
+        at._bidi_component_manager = _component_registry()
     for key, value in query.items():
         at.query_params[key] = str(value)
     return at.run()

@@ -319,3 +319,14 @@ def test_status_text(status, text):
 def test_styled_table_colours_only_the_status_cells(text_result):
     html = styled_score_table(score_table(text_result)).to_html()
     assert STATUS_COLORS["alert"] in html and "_status" not in html
+
+
+@pytest.mark.parametrize("modality", ["text", "vision"])
+def test_every_figure_is_drawn_on_the_plotly_white_template(profiles, modality):
+    import plotly.io as pio
+
+    ref, new = profiles[f"{modality}-reference"], profiles[f"{modality}-batch-drifted"]
+    figs = comparison_figures(compare_profiles(ref, new), ref, new)
+    white = pio.templates["plotly_white"].layout.to_plotly_json()
+    for name, fig in figs.items():
+        assert fig.to_dict()["layout"]["template"]["layout"] == white, name
