@@ -135,8 +135,6 @@ def _parse_text(source: Source, raw: bytes, lineno: int) -> str:
         raise source.err(f"not valid UTF-8 (byte {e.start + 1})", line=lineno) from None
 
 
-#: What ``bytes.strip`` strips: a line holding only these is blank.
-_BLANK = (b" ", b"\t", b"\n", b"\r", b"\x0b", b"\x0c")
 _BLOCK = 1 << 24  # bytes read at a time when counting lines
 #: Bytes per block of pyarrow's JSON reader (a record batch); a line longer than this falls back.
 _ARROW_BLOCK = 1 << 24
@@ -149,18 +147,49 @@ class _Fallback(Exception):
     """The fast path cannot read (the rest of) the file: the exact line-by-line reader takes over."""
 
 
+_IS_BLANK = np.zeros(256, dtype=bool)
+_IS_BLANK[list(b" \t\n\r\x0b\x0c")] = True  # what bytes.strip strips: a line of only these is blank
+
+
+def _newlines(block: bytes) -> NDArray[np.intp]:
+    """Positions of ``\n`` in ``block`` (one vectorised pass)."""
+    return np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10)
+
+
 def _count_lines(f: IO[bytes]) -> tuple[int, bool]:
     """``(number of lines, whether some line starts with whitespace)``, at memory speed.
 
     A line ends at ``\n`` (the last one may not); when no line starts with a whitespace byte, no
     line is blank, and the file's records are exactly its lines.
     """
-    n, ws_start, prev = 0, False, b"\n"
+    n, ws_start, prev = 0, False, 10
     while block := f.read(_BLOCK):
-        n += block.count(b"\n")
-        ws_start = ws_start or (prev == b"\n" and block[:1] in _BLANK) or any(b"\n" + w in block for w in _BLANK)
-        prev = block[-1:]
-    return n + (prev != b"\n"), ws_start
+        nl = _newlines(block)
+        n += len(nl)
+        if not ws_start:
+            after = nl[nl + 1 < len(block)] + 1
+            arr = np.frombuffer(block, dtype=np.uint8)
+            ws_start = bool(_IS_BLANK[arr[after]].any()) or (prev == 10 and bool(_IS_BLANK[block[0]]))
+        prev = block[-1]
+    return n + (prev != 10), ws_start
+
+
+def _lines_at(f: IO[bytes], keep: NDArray[np.int64]) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, bytes without the line end) of the lines with 0-based indices ``keep``
+    (sorted), found block by block from the newline positions: only those lines become objects."""
+    first_line, carry, k = 0, b"", 0
+    while k < len(keep) and (block := f.read(_BLOCK)):
+        buf = carry + block if carry else block
+        nl = _newlines(buf)
+        stop = int(np.searchsorted(keep, first_line + len(nl)))
+        for i in keep[k:stop].tolist():
+            j = i - first_line
+            yield i + 1, buf[(int(nl[j - 1]) + 1 if j else 0):int(nl[j])].rstrip(b"\r")
+        k = stop
+        carry = buf[int(nl[-1]) + 1:] if len(nl) else buf
+        first_line += len(nl)
+    if k < len(keep) and carry and keep[k] == first_line:  # the last line, without a line end
+        yield first_line + 1, carry.rstrip(b"\r")
 
 
 class LinesReader(Reader):
@@ -193,6 +222,10 @@ class LinesReader(Reader):
 
     def _kept_lines(self, keep: NDArray[np.int64] | None, skip: int) -> Iterator[tuple[int, bytes]]:
         """The kept records' (line number, bytes), from record ``skip`` on; the others are not decoded."""
+        if keep is not None and self.every_line_a_record:
+            with self.source.open() as f:
+                yield from _lines_at(f, keep[np.searchsorted(keep, skip):])
+            return
         lines = self._lines()
         if keep is None:
             yield from islice(lines, skip, None)
