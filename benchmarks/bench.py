@@ -17,7 +17,8 @@ default 1,000-record sample.
 
 Columns: ``ours_s`` / ``limit_s`` are seconds inside the child (data already in memory for the
 Arrow row; file reading included otherwise; imports excluded), whole process seconds for the CLI
-rows; ``ratio = ours / limit``; peak RSS in MB. Targets (issue 12): in-process within 1.5x of the
+rows; ``ratio = ours / limit``; peak RSS in MB; ``CPU ratio`` the same ratio on CPU seconds (all
+threads; whole processes for the CLI rows), steadier than wall seconds on a loaded machine. Targets (issue 12): in-process within 1.5x of the
 limit for Parquet / Arrow, ``.npy`` and predictions, within 2x for JSONL (against the fastest
 JSON parse of the file, pyarrow's); the CLI ``compare`` of two files within 1.5x of the limit
 process, the cron flow within 2x; peak RSS within 1.5x of the limit's; ``import drift_core``
@@ -65,7 +66,7 @@ for path in sys.argv[1:]:
 def run_process(cmds: list[list[str]], ok: tuple[int, ...] = (0, 1, 2)) -> dict[str, Any]:
     """Run commands one after the other: wall seconds, the largest peak RSS (MB, ``ru_maxrss`` of
     each process from ``os.wait4``) and the last one's stdout (``"out"``)."""
-    wall, rss, out = 0.0, 0.0, ""
+    wall, cpu, rss, out = 0.0, 0.0, 0.0, ""
     for cmd in cmds:
         with tempfile.TemporaryFile() as fo, tempfile.TemporaryFile() as fe:
             t0 = time.perf_counter()
@@ -79,13 +80,14 @@ def run_process(cmds: list[list[str]], ok: tuple[int, ...] = (0, 1, 2)) -> dict[
         if p.returncode not in ok:  # drift compare exits 1 / 2 on warn / alert
             raise RuntimeError(f"{' '.join(cmd)} failed ({p.returncode}): {err[-2000:]}")
         rss = max(rss, usage.ru_maxrss / 1024)
-    return {"wall": wall, "rss": rss, "out": out}
+        cpu += usage.ru_utime + usage.ru_stime
+    return {"wall": wall, "cpu": cpu, "rss": rss, "out": out}
 
 
 def run_child(case: str, side: str, d: Path) -> dict[str, float]:
     r = run_process([[sys.executable, str(WORK), "child", case, side, str(d)]], ok=(0,))
     res = json.loads(str(r["out"]).strip().splitlines()[-1])
-    return {"s": res["s"], "items": res["items"], "rss": res["rss"], "wall": r["wall"]}
+    return {"s": res["s"], "cpu": res["cpu"], "items": res["items"], "rss": res["rss"], "wall": r["wall"]}
 
 
 def drift_cmd() -> list[str]:
@@ -158,14 +160,14 @@ def measure(d: Path, n: dict[str, Any], only: set[str] | None, repeat: int) -> l
                 lim_side = "ours" if case == "jsonl_loads" else "limit"  # jsonl_loads: the limit *is* the child
                 if case == "jsonl_loads":
                     lim = run_child(case, lim_side, d)
-                    ours = {"s": float("nan"), "rss": float("nan"), "wall": float("nan"), "items": lim["items"]}
+                    ours = {k: float("nan") for k in ("s", "cpu", "rss", "wall")}
                 else:
                     lim = run_child(case, "limit", d)
                     ours = run_child(case, "ours", d)
                 pairs = {"limit": lim, "ours": ours}
             for side, r in pairs.items():
                 sec = r["wall"] if case.startswith("cli") else r["s"]
-                for k, v in (("s", sec), ("rss", r["rss"]), ("wall", r["wall"])):
+                for k, v in (("s", sec), ("cpu", r["cpu"]), ("rss", r["rss"]), ("wall", r["wall"])):
                     got.setdefault(f"{side}_{k}", []).append(float(v))
             print(f"  rep {rep + 1}/{repeat} {case}: limit {got['limit_s'][-1]:.3f} s, driftboard {got['ours_s'][-1]:.3f} s",
                   file=sys.stderr, flush=True)
@@ -183,6 +185,7 @@ def measure(d: Path, n: dict[str, Any], only: set[str] | None, repeat: int) -> l
             jl = next((o for o in out if o["case"] == "jsonl"), None)
             med["ours_s"] = jl["driftboard_s"] if jl else float("nan")
             med["ours_rss"] = jl["driftboard_rss_mb"] if jl else float("nan")
+            med["ours_cpu"] = jl["driftboard_cpu_s"] if jl else float("nan")
         ratio = med["ours_s"] / med["limit_s"]
         rss_ratio = med["ours_rss"] / med["limit_rss"]
         met = None if target is None else bool(ratio <= target and rss_ratio <= RSS_TARGET)
@@ -191,6 +194,7 @@ def measure(d: Path, n: dict[str, Any], only: set[str] | None, repeat: int) -> l
             "driftboard_s": med["ours_s"], "limit_s": med["limit_s"], "ratio": ratio,
             "items_per_s": items[case] / med["ours_s"], "mb_per_s": mb / med["ours_s"],
             "driftboard_process_s": med["ours_wall"], "limit_process_s": med["limit_wall"],
+            "driftboard_cpu_s": med["ours_cpu"], "limit_cpu_s": med["limit_cpu"], "cpu_ratio": med["ours_cpu"] / med["limit_cpu"],
             "driftboard_rss_mb": med["ours_rss"], "limit_rss_mb": med["limit_rss"], "rss_ratio": rss_ratio,
             "target": target, "rss_target": RSS_TARGET, "met": met, "runs": samples[case],
         })
@@ -199,14 +203,14 @@ def measure(d: Path, n: dict[str, Any], only: set[str] | None, repeat: int) -> l
 
 def table(rows: list[dict[str, Any]], imp: dict[str, float] | None) -> str:
     lines = ["| path | items | MB | Driftboard s | limit s | ratio | items/s | MB/s | peak RSS MB | limit RSS MB "
-             "| RSS ratio | target | met? |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
+             "| RSS ratio | CPU ratio | target | met? |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
         tgt = "-" if r["target"] is None else f"{r['target']:g}x, RSS {r['rss_target']:g}x"
         met = "-" if r["met"] is None else ("yes" if r["met"] else "**no**")
         lines.append(
             f"| {r['path']} | {r['items']:,} | {r['mb']:.1f} | {r['driftboard_s']:.3f} | {r['limit_s']:.3f} "
             f"| {r['ratio']:.2f}x | {r['items_per_s']:,.0f} | {r['mb_per_s']:.1f} | {r['driftboard_rss_mb']:.0f} "
-            f"| {r['limit_rss_mb']:.0f} | {r['rss_ratio']:.2f}x | {tgt} | {met} |")
+            f"| {r['limit_rss_mb']:.0f} | {r['rss_ratio']:.2f}x | {r.get('cpu_ratio', float('nan')):.2f}x | {tgt} | {met} |")
     if imp is not None:
         ok = "yes" if imp["import_s"] < IMPORT_TARGET else "**no**"
         lines.append(f"\n`import drift_core`: {imp['import_s']:.3f} s in a fresh process (median of 5; target < "

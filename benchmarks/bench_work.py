@@ -90,6 +90,16 @@ def generate(d: Path, scale: float) -> dict[str, Any]:
 
 
 # ----------------------------------------------------------------------------- child work
+def _now() -> tuple[float, float]:
+    return time.perf_counter(), time.process_time()
+
+
+def _since(t0: tuple[float, float]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of all the process's threads) since ``t0``: under heavy machine
+    load the CPU seconds say more about the work than the wall clock."""
+    return time.perf_counter() - t0[0], time.process_time() - t0[1]
+
+
 def _warm_imports() -> None:
     """Import what Driftboard imports lazily, so that imports are outside the clock on both sides."""
     import pyarrow.compute  # noqa: F401
@@ -110,7 +120,7 @@ def _text_bincounts(col: Any) -> None:
         np.bincount(c.values.to_numpy()[off[0]:off[-1]])
 
 
-def child_arrow(d: Path, ours: bool) -> tuple[float, int]:
+def child_arrow(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     import pyarrow.parquet as pq
 
     table = pq.read_table(d / "text.parquet")
@@ -118,78 +128,78 @@ def child_arrow(d: Path, ours: bool) -> tuple[float, int]:
         from drift_core import TaskSpec, compute_dataset_profile
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         compute_dataset_profile(table, TaskSpec("text"), sample_size=None)
     else:
-        t0 = time.perf_counter()
+        t0 = _now()
         _text_bincounts(table.column("input_ids"))
-    return time.perf_counter() - t0, table.num_rows
+    return _since(t0), table.num_rows
 
 
-def child_parquet(d: Path, ours: bool) -> tuple[float, int]:
+def child_parquet(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     import pyarrow.parquet as pq
 
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "text.parquet", TaskSpec("text"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
-    t0 = time.perf_counter()
+        return _since(t0), p["n_samples"]
+    t0 = _now()
     table = pq.read_table(d / "text.parquet", columns=["input_ids"])
     _text_bincounts(table.column(0))
-    return time.perf_counter() - t0, table.num_rows
+    return _since(t0), table.num_rows
 
 
-def child_jsonl(d: Path, ours: bool) -> tuple[float, int]:
+def child_jsonl(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     import pyarrow.json as pj
 
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "text.jsonl", TaskSpec("text"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
-    t0 = time.perf_counter()
+        return _since(t0), p["n_samples"]
+    t0 = _now()
     table = pj.read_json(d / "text.jsonl")
     _text_bincounts(table.column("input_ids"))
-    return time.perf_counter() - t0, table.num_rows
+    return _since(t0), table.num_rows
 
 
-def child_jsonl_loads(d: Path, ours: bool) -> tuple[float, int]:
+def child_jsonl_loads(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     """The other limit of the JSONL row: a plain ``json.loads`` loop (what most scripts do)."""
-    t0 = time.perf_counter()
+    t0 = _now()
     with open(d / "text.jsonl", "rb") as f:
         seqs = [json.loads(line)["input_ids"] for line in f if line.strip()]
     lengths = np.fromiter(map(len, seqs), np.int64, len(seqs))
     flat = np.fromiter((t for s in seqs for t in s), np.int64, int(lengths.sum()))
     np.bincount(lengths)
     np.bincount(flat)
-    return time.perf_counter() - t0, len(seqs)
+    return _since(t0), len(seqs)
 
 
-def child_rawtext(d: Path, ours: bool) -> tuple[float, int]:
+def child_rawtext(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     import pyarrow.json as pj
 
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "text_raw.jsonl", TaskSpec("text"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
+        return _since(t0), p["n_samples"]
     from collections import Counter
     from itertools import chain
 
     word = re.compile(WORD)
-    t0 = time.perf_counter()
+    t0 = _now()
     texts = pj.read_json(d / "text_raw.jsonl").column("text").to_pylist()
     docs = [word.findall(t.lower()) for t in texts]
     np.bincount(np.fromiter(map(len, docs), np.int64, len(docs)))
     Counter(chain.from_iterable(docs))
-    return time.perf_counter() - t0, len(docs)
+    return _since(t0), len(docs)
 
 
 def _image_limit(batches: Any) -> None:
@@ -206,19 +216,19 @@ def _image_limit(batches: Any) -> None:
     np.bincount(np.minimum((m.mean(axis=1) * 500).astype(np.int64), 499), minlength=500)
 
 
-def child_npy(d: Path, ours: bool) -> tuple[float, int]:
+def child_npy(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "images.npy", TaskSpec("vision"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
-    t0 = time.perf_counter()
+        return _since(t0), p["n_samples"]
+    t0 = _now()
     a = np.load(d / "images.npy", mmap_mode="r")
     step = max(1, (64 << 20) // max(1, a[0].nbytes))
     _image_limit(np.asarray(a[i:i + step]) for i in range(0, len(a), step))
-    return time.perf_counter() - t0, len(a)
+    return _since(t0), len(a)
 
 
 def _png_limit(blobs: Any) -> int:
@@ -231,31 +241,31 @@ def _png_limit(blobs: Any) -> int:
     return len(arrs)
 
 
-def child_folder(d: Path, ours: bool) -> tuple[float, int]:
+def child_folder(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "images", TaskSpec("vision"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
-    t0 = time.perf_counter()
+        return _since(t0), p["n_samples"]
+    t0 = _now()
     n = _png_limit(p.read_bytes() for p in sorted((d / "images").iterdir()))
-    return time.perf_counter() - t0, n
+    return _since(t0), n
 
 
-def child_zip(d: Path, ours: bool) -> tuple[float, int]:
+def child_zip(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     if ours:
         from drift_core import TaskSpec, profile_file
 
         _warm_imports()
-        t0 = time.perf_counter()
+        t0 = _now()
         p = profile_file(d / "images.zip", TaskSpec("vision"), sample_size=None)
-        return time.perf_counter() - t0, p["n_samples"]
-    t0 = time.perf_counter()
+        return _since(t0), p["n_samples"]
+    t0 = _now()
     with zipfile.ZipFile(d / "images.zip") as zf:
         n = _png_limit(zf.read(name) for name in sorted(zf.namelist()))
-    return time.perf_counter() - t0, n
+    return _since(t0), n
 
 
 def _predictions_profiler() -> Callable[[Path], int]:
@@ -275,33 +285,33 @@ def _predictions_profiler() -> Callable[[Path], int]:
     return run
 
 
-def child_pred_csv(d: Path, ours: bool) -> tuple[float, int]:
+def child_pred_csv(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     import pyarrow.csv as pcsv
 
     if ours:
         run = _predictions_profiler()
-        t0 = time.perf_counter()
+        t0 = _now()
         n = run(d / "preds.csv")
-        return time.perf_counter() - t0, n
-    t0 = time.perf_counter()
+        return _since(t0), n
+    t0 = _now()
     col = pcsv.read_csv(d / "preds.csv").column(0).to_numpy()
     np.bincount(col, minlength=100)
-    return time.perf_counter() - t0, len(col)
+    return _since(t0), len(col)
 
 
-def child_pred_npy(d: Path, ours: bool) -> tuple[float, int]:
+def child_pred_npy(d: Path, ours: bool) -> tuple[tuple[float, float], int]:
     if ours:
         run = _predictions_profiler()
-        t0 = time.perf_counter()
+        t0 = _now()
         n = run(d / "preds.npy")
-        return time.perf_counter() - t0, n
-    t0 = time.perf_counter()
+        return _since(t0), n
+    t0 = _now()
     a = np.load(d / "preds.npy")
     np.bincount(a, minlength=100)
-    return time.perf_counter() - t0, len(a)
+    return _since(t0), len(a)
 
 
-CHILDREN: dict[str, Callable[[Path, bool], tuple[float, int]]] = {
+CHILDREN: dict[str, Callable[[Path, bool], tuple[tuple[float, float], int]]] = {
     "arrow": child_arrow, "parquet": child_parquet, "jsonl": child_jsonl, "jsonl_loads": child_jsonl_loads,
     "rawtext": child_rawtext, "npy": child_npy, "folder": child_folder, "zip": child_zip,
     "pred_csv": child_pred_csv, "pred_npy": child_pred_npy,
@@ -313,9 +323,9 @@ def main() -> None:
         print(json.dumps(generate(Path(sys.argv[2]), float(sys.argv[3]))))
         return
     case, side, d = sys.argv[2], sys.argv[3], Path(sys.argv[4])
-    s, items = CHILDREN[case](d, side == "ours")
+    (s, cpu), items = CHILDREN[case](d, side == "ours")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"s": s, "items": items, "rss": rss}))
+    print(json.dumps({"s": s, "cpu": cpu, "items": items, "rss": rss}))
 
 
 if __name__ == "__main__":
