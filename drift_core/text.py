@@ -3,9 +3,10 @@
 Items carry token ids (``input_ids``: non-negative ints) or raw ``text`` (split by
 :func:`drift_core.tokenize.words`). A dataset holds one kind; so does a comparison.
 
-Everything runs on one flat token array plus per-item lengths: ``np.diff`` of offsets gives
-lengths, and a sort of (item, token) keys per chunk followed by ``np.bincount`` gives each token's
-count and the clustering statistics the significance tests need (tokens cluster within items).
+Everything runs on flat token arrays plus per-item lengths (an Arrow column chunk by chunk, its
+int32 ids as they are): ``np.diff`` of offsets gives lengths, and one sort of (token, item) keys
+per chunk followed by ``np.add.reduceat`` over the runs gives each token's count and the
+clustering statistics the significance tests need (tokens cluster within items).
 """
 
 from __future__ import annotations

@@ -195,12 +195,13 @@ def _lines_at(f: IO[bytes], keep: NDArray[np.int64]) -> Iterator[tuple[int, byte
 class LinesReader(Reader):
     """One record per non-blank line: JSON Lines (``parse=_parse_json``) or plain text (``_parse_text``).
 
-    ``n_records`` is counted first (the sample needs it): at memory speed (``bytes.count``) when no
-    line starts with whitespace, so that every line is a record, else line by line. Then only the
-    kept lines are decoded. Without a sample (and in chunks smaller than the file), JSON Lines whose records are objects with a list of
-    ints (or a string) are parsed by pyarrow's multi-threaded JSON reader in blocks; at the first
+    ``n_records`` is counted first (the sample needs it): from vectorised newline positions, block
+    by block, when no line starts with whitespace (then every line is a record), else line by line.
+    Then only the kept lines are decoded (a sample's lines are found by position). Without a sample
+    (and in chunks smaller than the file), JSON Lines whose records are objects with a list of ints
+    (or a string) are parsed by pyarrow's multi-threaded JSON reader in blocks; at the first
     block it cannot read exactly as ``json.loads`` would (a parse error, a type it would have to
-    guess, a null, an id above 2**53, a line starting with whitespace), the line-by-line reader
+    guess, a null, an id above 2**53, invalid UTF-8), the line-by-line reader
     takes over from that block's first record, so errors name their line as before.
     """
 
