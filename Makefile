@@ -52,7 +52,11 @@ FUZZ_EXAMPLES ?= 5000
 fuzz: $(STAMP)
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(VENV)/bin/pytest -q -s -m fuzz tests/test_fuzz.py
 
+# Every input path against the single-pass limit (table on stdout, JSON in benchmarks/results/bench.json);
+# BENCH_ARGS="--scale 0.1" for a quick run. Then the in-memory and compare_profiles micro-benchmarks.
+BENCH_ARGS ?=
 bench: $(STAMP)
+	$(PY) benchmarks/bench.py $(BENCH_ARGS)
 	$(PY) benchmarks/profile_speed.py
 	$(PY) benchmarks/compare_speed.py
 

@@ -3,15 +3,16 @@
 Items carry token ids (``input_ids``: non-negative ints) or raw ``text`` (split by
 :func:`drift_core.tokenize.words`). A dataset holds one kind; so does a comparison.
 
-Everything runs on one flat token array plus per-item lengths: ``np.diff`` of offsets gives
-lengths, and a sort of (item, token) keys per chunk followed by ``np.bincount`` gives each token's
-count and the clustering statistics the significance tests need (tokens cluster within items).
+Everything runs on flat token arrays plus per-item lengths (an Arrow column chunk by chunk, its
+int32 ids as they are): ``np.diff`` of offsets gives lengths, and one sort of (token, item) keys
+per chunk followed by ``np.add.reduceat`` over the runs gives each token's count and the
+clustering statistics the significance tests need (tokens cluster within items).
 """
 
 from __future__ import annotations
 
 from itertools import chain
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,8 +34,16 @@ from .significance import (
 from .spec import TaskSpec
 from .tokenize import words
 
-Tokens = tuple[NDArray[np.int64], NDArray[np.int64]]  # flat token codes, per-item lengths
-_CHUNK_TOKENS = 1 << 20  # tokens per chunk of the per-token statistics
+
+class Piece(NamedTuple):
+    """Consecutive items' token codes (checked integer ids of any int dtype), lengths and largest code."""
+
+    codes: NDArray[Any]
+    lengths: NDArray[np.int64]
+    top: int
+
+
+_CHUNK_TOKENS = 1 << 18  # tokens per chunk of the per-token statistics (cache-sized keys)
 
 
 # ----------------------------------------------------------------------------- reading items
@@ -52,7 +61,12 @@ _MAX_INT_ID = 2**63 - 1
 _MAX_FLOAT_ID = 2**53
 
 
-def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np.int64]) -> NDArray[np.int64]:
+def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np.int64]) -> tuple[NDArray[Any], int]:
+    """``(codes, largest id)``: the ids checked (integers, >= 0, within range), as integers.
+
+    Integer ids keep their dtype (int32 ids stay int32: no widening copy); one ``min`` and one
+    ``max`` pass decide, and only a failing check looks for the offending item.
+    """
     if flat.dtype.kind == "f":
         bad = np.flatnonzero(~np.isfinite(flat) | (flat != np.floor(flat)))
         if len(bad):
@@ -60,44 +74,54 @@ def _check_ids(flat: NDArray[Any], lengths: NDArray[np.int64], index: NDArray[np
             raise InputError(i, "input_ids", f"holds a non-integer token id {flat[bad[0]].item()!r}")
     elif flat.dtype.kind not in "iub" and len(flat):
         raise TypeError(f"'input_ids' must hold integers, got dtype {flat.dtype}")
-    if len(flat):
+    if not len(flat):
+        return flat.astype(np.int64), -1
+    if flat.dtype.kind != "u" and flat.min() < 0:
         neg = np.flatnonzero(flat < 0)
-        if len(neg):
-            i = _bad_item(index, lengths, int(neg[0]))
-            raise InputError(i, "input_ids", f"holds a negative token id {int(flat[neg[0]])}")
-        # Before the cast to int64: a uint64 id >= 2**63 would wrap, a float one above 2**53 (Python
-        # ints of lists are read as float64) would be rounded or wrap to a wrong id.
-        top = _MAX_FLOAT_ID if flat.dtype.kind == "f" else _MAX_INT_ID
+        i = _bad_item(index, lengths, int(neg[0]))
+        raise InputError(i, "input_ids", f"holds a negative token id {int(flat[neg[0]])}")
+    # Before any cast to int64: a uint64 id >= 2**63 would wrap, a float one above 2**53 (Python
+    # ints of lists are read as float64) would be rounded or wrap to a wrong id.
+    top = _MAX_FLOAT_ID if flat.dtype.kind == "f" else _MAX_INT_ID
+    hi = flat.max()
+    if hi > top:
         over = np.flatnonzero(flat > top)
-        if len(over):
-            i = _bad_item(index, lengths, int(over[0]))
-            v = flat[over[0]].item()
-            shown = int(v) if isinstance(v, float) else v
-            raise InputError(i, "input_ids", f"holds token id {shown}, above the largest supported id {top}")
-    return flat.astype(np.int64, copy=False)
+        i = _bad_item(index, lengths, int(over[0]))
+        v = flat[over[0]].item()
+        shown = int(v) if isinstance(v, float) else v
+        raise InputError(i, "input_ids", f"holds token id {shown}, above the largest supported id {top}")
+    if flat.dtype.kind == "f" or flat.dtype.kind == "b" or flat.dtype == np.uint64:
+        flat = flat.astype(np.int64)
+    return flat, int(hi)
 
 
-def _ids_from_arrow(col: Any, index: NDArray[np.int64]) -> Tokens:
+def _ids_from_arrow(col: Any, index: NDArray[np.int64]) -> list[Piece]:
+    """One piece per chunk of a list<int> column, read from its offsets and values without a copy."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
+    chunks = col.chunks if isinstance(col, pa.ChunkedArray) else [col]
     if not (pa.types.is_list(col.type) or pa.types.is_large_list(col.type)):
         raise TypeError(f"'input_ids' column must be a list<int> column, got {col.type}")
-    if col.null_count:
-        first = int(np.flatnonzero(col.is_null().to_numpy(zero_copy_only=False))[0])
-        raise InputError(index[first], "input_ids", "is null")
-    lengths = pc.list_value_length(col).to_numpy(zero_copy_only=False).astype(np.int64)
-    values = pc.list_flatten(col)
-    if values.null_count:
-        pos = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
-        raise InputError(_bad_item(index, lengths, pos), "input_ids", "holds a null token id")
-    flat = values.to_numpy(zero_copy_only=False)
-    return _check_ids(flat, lengths, index), lengths
+    pieces = []
+    start = 0
+    for chunk in chunks:
+        idx = index[start:start + len(chunk)]
+        if chunk.null_count:
+            first = int(np.flatnonzero(chunk.is_null().to_numpy(zero_copy_only=False))[0])
+            raise InputError(idx[first], "input_ids", "is null")
+        offsets = chunk.offsets.to_numpy()
+        lengths = np.diff(offsets).astype(np.int64)
+        values = chunk.values.slice(int(offsets[0]), int(offsets[-1] - offsets[0]))
+        if values.null_count:
+            pos = int(np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))[0])
+            raise InputError(_bad_item(idx, lengths, pos), "input_ids", "holds a null token id")
+        flat, hi = _check_ids(values.to_numpy(zero_copy_only=False), lengths, idx)
+        pieces.append(Piece(flat, lengths, hi))
+        start += len(chunk)
+    return pieces
 
 
-def _ids_from_lists(seqs: list[Any], index: NDArray[np.int64]) -> Tokens:
+def _ids_from_lists(seqs: list[Any], index: NDArray[np.int64]) -> list[Piece]:
     for pos, s in zip(index, seqs, strict=True):
         if isinstance(s, (str, bytes)) or not hasattr(s, "__len__"):
             raise InputTypeError(pos, "input_ids", f"must be a sequence of ints, got {type(s).__name__}")
@@ -114,7 +138,8 @@ def _ids_from_lists(seqs: list[Any], index: NDArray[np.int64]) -> Tokens:
                     if isinstance(t, bool) or not isinstance(t, (int, float, np.integer, np.floating)):
                         raise InputTypeError(pos, "input_ids", f"holds a non-integer token {t!r}") from e
             raise
-    return _check_ids(flat, lengths, index), lengths
+    codes, top = _check_ids(flat, lengths, index)
+    return [Piece(codes, lengths, top)]
 
 
 def _texts(values: Any, index: NDArray[np.int64]) -> list[str]:
@@ -178,51 +203,82 @@ def item_weights(lengths: NDArray[np.int64]) -> NDArray[np.float64]:
     return np.minimum(lengths, ITEM_WEIGHT_CAP) / ITEM_WEIGHT_CAP
 
 
-def token_stats(codes: NDArray[np.int64], lengths: NDArray[np.int64]) -> tuple[NDArray[Any], ...]:
+def token_stats(codes: NDArray[Any], lengths: NDArray[np.int64], top: int | None = None) -> tuple[NDArray[Any], ...]:
     """Per token code: count, sum over items of (item's count)^2, of count * item length, and,
     with the token's share of item i ``s_i = count / length`` and the item's weight ``w_i``
     (:func:`item_weights`), the sums of ``w s``, ``(w s)^2`` and ``w^2 s``.
 
-    Items are taken in chunks of about :data:`_CHUNK_TOKENS` tokens; in a chunk, each token is
-    keyed by (item, token), the keys are sorted (numpy's vectorised sort), and each run of equal
-    keys is one item's count of one token. ``bincount``s over the runs then give the sums.
+    ``codes`` are non-negative integers of any integer dtype (int32 ids are not widened); ``top``
+    is their largest value when known. See :func:`_add_token_stats` for how.
+
+    Examples
+    --------
+    Item 0 is ``[1, 1]`` (length 2, w = 2/32), item 1 is ``[0]`` (length 1, w = 1/32):
+
+    >>> [x.tolist() for x in token_stats(np.array([1, 1, 0]), np.array([2, 1]))]
+    [[1, 2], [1, 4], [1, 4], [0.03125, 0.0625], [0.0009765625, 0.00390625], [0.0009765625, 0.00390625]]
     """
-    v = int(codes.max()) + 1 if len(codes) else 1
-    bits = max(1, v - 1).bit_length()
-    out: list[NDArray[Any]] = [np.zeros(v, np.int64) for _ in range(3)] + [np.zeros(v) for _ in range(3)]
+    v = (int(codes.max()) if len(codes) else 0) + 1 if top is None else top + 1
+    out = _new_stats(v)
+    _add_token_stats(out, codes, lengths)
+    return tuple(out)
+
+
+def _new_stats(v: int) -> list[NDArray[Any]]:
+    return [np.zeros(v, np.int64) for _ in range(3)] + [np.zeros(v) for _ in range(3)]
+
+
+def _add_token_stats(out: list[NDArray[Any]], codes: NDArray[Any], lengths: NDArray[np.int64]) -> None:
+    """Add the per-token sums of :func:`token_stats` of these items to ``out`` (one array per sum).
+
+    Items are taken in chunks of about :data:`_CHUNK_TOKENS` tokens. In a chunk each token is keyed
+    by (token, item) -- ``token << item_bits | item``, int32 when it fits (int32 keys sort about
+    twice as fast) -- and the keys sorted once. A run of equal keys is one item's count of one
+    token, and since the runs of a token are adjacent, every per-token sum is one
+    ``np.add.reduceat`` over the runs at the token boundaries (no float-weighted ``bincount``).
+    """
+    v = len(out[0])
+    token_bits = max(1, v - 1).bit_length()
     ends = np.cumsum(lengths)
+    weights = item_weights(lengths)
     start = 0
     while start < len(lengths):
         lo = int(ends[start] - lengths[start])
         stop = max(start + 1, int(np.searchsorted(ends, lo + _CHUNK_TOKENS, side="right")))
-        stop = min(stop, len(lengths), start + (1 << (62 - bits)))
-        ln = lengths[start:stop]
+        stop = min(stop, len(lengths), start + (1 << max(1, 62 - token_bits)))
         hi = int(ends[stop - 1])
         if hi > lo:
-            # int32 keys sort about twice as fast; use them when (item, token) fits in 31 bits
-            kt: Any = np.int32 if (len(ln) << bits) < 2**31 else np.int64
-            items: NDArray[Any] = np.repeat(np.arange(len(ln), dtype=kt), ln)
-            key = np.left_shift(items, kt(bits)) | codes[lo:hi].astype(kt)
+            ln = lengths[start:stop]
+            share = weights[start:stop] / np.maximum(ln, 1)  # w / length: an item's w s per occurrence
+            share_w = share * weights[start:stop]  # w^2 / length
+            item_bits = max(1, len(ln) - 1).bit_length()
+            kt: Any = np.int32 if token_bits + item_bits <= 31 else np.int64
+            key = codes[lo:hi].astype(kt)
+            key <<= kt(item_bits)
+            key |= np.repeat(np.arange(len(ln), dtype=kt), ln)
             key.sort()
             edge = np.empty(len(key), dtype=bool)
             edge[0] = True
             np.not_equal(key[1:], key[:-1], out=edge[1:])
             first = np.flatnonzero(edge)
-            run = np.diff(np.append(first, len(key)))
-            tok = key[first] & kt((1 << bits) - 1)
-            out[0] += np.bincount(tok, weights=run, minlength=v).astype(np.int64)
-            repeated = run > 1  # a token seen once in an item adds 1 to both count and square
-            out[1] += np.bincount(tok[repeated], weights=run[repeated] ** 2 - run[repeated], minlength=v).astype(np.int64)
-            item_len = ln[key[first] >> kt(bits)]
-            out[2] += np.bincount(tok, weights=run * item_len, minlength=v).astype(np.int64)
-            weight = item_weights(item_len)
-            ws = weight * run / item_len
-            out[3] += np.bincount(tok, weights=ws, minlength=v)
-            out[4] += np.bincount(tok, weights=ws * ws, minlength=v)
-            out[5] += np.bincount(tok, weights=weight * ws, minlength=v)
+            run = np.empty(len(first), dtype=np.int64)
+            np.subtract(first[1:], first[:-1], out=run[:-1])
+            run[-1] = len(key) - first[-1]
+            run_key = key[first]
+            tok = run_key >> kt(item_bits)
+            item = run_key & kt((1 << item_bits) - 1)
+            edge = edge[: len(tok)]
+            np.not_equal(tok[1:], tok[:-1], out=edge[1:])
+            bounds = np.flatnonzero(edge)  # each token's first run
+            present = tok[bounds]
+            ws = run * share[item]  # w s = w * count / length
+            out[0][present] += np.diff(first[bounds], append=len(key))
+            out[1][present] += np.add.reduceat(run * run, bounds)
+            out[2][present] += np.add.reduceat(run * ln[item], bounds)
+            out[3][present] += np.add.reduceat(ws, bounds)
+            out[4][present] += np.add.reduceat(ws * ws, bounds)
+            out[5][present] += np.add.reduceat(run * share_w[item], bounds)
         start = stop
-    out[1] += out[0]
-    return tuple(out)
 
 
 def _ranked(values: NDArray[Any], counts: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -237,33 +293,49 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         if sel.kind == "ndarray":
             arr = sel.source
             lengths = np.full(len(arr), arr.shape[1], dtype=np.int64)
-            codes = _check_ids(arr.ravel(), lengths, sel.index)
+            codes, top = _check_ids(arr.ravel(), lengths, sel.index)
+            pieces = [Piece(codes, lengths, top)]
         else:
             col = _values(sel, spec.input_ids_key)
-            if _inputs._is_arrow(col):
-                codes, lengths = _ids_from_arrow(col, sel.index)
-            else:
-                codes, lengths = _ids_from_lists(list(col), sel.index)
-        top = int(codes.max()) + 1 if len(codes) else 1
-        if top > max(_DENSE_IDS, 4 * len(codes)):
+            pieces = _ids_from_arrow(col, sel.index) if _inputs._is_arrow(col) else _ids_from_lists(list(col), sel.index)
+        lengths = pieces[0].lengths if len(pieces) == 1 else np.concatenate([p.lengths for p in pieces])
+        n_codes = sum(len(p.codes) for p in pieces)
+        top = max(p.top for p in pieces) + 1 if n_codes else 1
+        if top > max(_DENSE_IDS, 4 * n_codes):
             # Sparse ids (a hash vocabulary, or a hostile id of 10**12): the sums are per id, so
             # counting on the ids themselves would allocate ``top`` slots; number the distinct ids.
-            values, dense = np.unique(codes, return_inverse=True)
+            values, dense = np.unique(np.concatenate([p.codes.astype(np.int64) for p in pieces]), return_inverse=True)
             stats = list(token_stats(dense.astype(np.int64).ravel(), lengths))
         else:
-            all_stats = token_stats(codes, lengths)
+            all_stats = _new_stats(top)
+            for p in pieces:
+                _add_token_stats(all_stats, p.codes, p.lengths)
             values = np.flatnonzero(all_stats[0])  # every id seen, ascending
             stats = [x[values] for x in all_stats]
         order: Any = slice(None)  # ids keep every token
+        dropped = np.zeros(0, dtype=np.int64)
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        values, inverse = np.unique(np.array(list(chain.from_iterable(docs)), dtype=str), return_inverse=True)
-        stats = [x[: len(values)] for x in token_stats(inverse.astype(np.int64).ravel(), lengths)]
-        order = _ranked(values, stats[0])[:MAX_KEPT_WORDS]  # words keep the most frequent
+        values, codes = _encode_words(list(chain.from_iterable(docs)))
+        stats = [x[: len(values)] for x in token_stats(codes, lengths)]
+        ranked = _ranked(values, stats[0])
+        order, dropped = ranked[:MAX_KEPT_WORDS], ranked[MAX_KEPT_WORDS:]  # words keep the most frequent
     kept = (values[order], *(x[order] for x in stats))
-    rest = [a.sum() - b.sum() for a, b in zip(stats, kept[1:], strict=True)]
+    # the rest is summed over the dropped tokens (not total - kept: exactly 0 when nothing is dropped)
+    rest = [x[dropped].sum() for x in stats]
     return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest)}
+
+
+def _encode_words(flat: list[str]) -> tuple[NDArray[np.str_], NDArray[Any]]:
+    """``(distinct words, each word's code)``, by pyarrow's hash-based dictionary encoding (an
+    ``np.unique`` of the strings sorts them all: several times slower)."""
+    if not flat:
+        return np.zeros(0, dtype=str), np.zeros(0, dtype=np.int64)
+    import pyarrow as pa
+
+    enc = pa.array(flat, type=pa.string()).dictionary_encode()
+    return np.array(enc.dictionary.to_pylist(), dtype=str), enc.indices.to_numpy()
 
 
 def _values(sel: _inputs.Selection, key: str) -> Any:
