@@ -153,8 +153,9 @@ def js_contributions(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
     c = (rel_entr(sp, m) + rel_entr(sq, m)) / (2 * np.log(2.0))
     ps, qs = pa.sum(axis=-1, keepdims=True), qa.sum(axis=-1, keepdims=True)
     # js_distance's forced values: one side empty scores 1 (the other side's shares carry it all)
-    c = np.where((ps == 0) ^ (qs == 0), sp + sq, c)
-    same = np.all(pa * qs == qa * ps, axis=-1, keepdims=True)
+    one_empty = (ps == 0) ^ (qs == 0)
+    c = np.where(one_empty, sp + sq, c)
+    same = np.all(pa * qs == qa * ps, axis=-1, keepdims=True) & ~one_empty
     c = np.where(same, 0.0, c)
     return np.where(sq > sp, c, -c) + 0.0  # + 0.0: no negative zeros
 
