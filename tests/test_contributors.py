@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from factories import TEXT, sequences, text_profile
@@ -9,6 +11,7 @@ from factories import TEXT, sequences, text_profile
 from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
 from drift_core.contributors import bin_span, contributor_words, format_shares
 from drift_core.store import ExperimentDB
+from drift_core.table import moved_most
 
 
 def _predictions(shares: list[float], n: int = 1000, seed: int = 0) -> dict:
@@ -104,3 +107,52 @@ def test_format_shares(a, b, expected):
 )
 def test_bin_span(label, span):
     assert bin_span(label) == span
+
+
+# ------------------------------------------------------------------------ the CLI and the table model
+
+
+def test_drift_compare_prints_the_top_three_contributors_of_each_flagged_metric():
+    from click.testing import CliRunner
+
+    from drift_core.cli import cli
+
+    data = Path(__file__).resolve().parents[1] / "drift_core" / "demo_data"
+    r = CliRunner().invoke(cli, ["compare", str(data / "text_reference.jsonl"), str(data / "text_batch_drifted.jsonl"),
+                                 "--ref-predictions", str(data / "text_reference_predictions.csv"),
+                                 "--new-predictions", str(data / "text_batch_drifted_predictions.csv")],
+                           prog_name="drift", catch_exceptions=False)
+    assert r.exit_code == 2
+    out = r.stdout.splitlines()
+    start = out.index("what moved most (each bin's share of the score's divergence):")
+    assert start > out.index(next(line for line in out if line.startswith("Predicted classes (KL)")))  # under the table
+    block = out[start + 1: out.index("", start)]
+    heads = [i for i, line in enumerate(block) if not line.startswith("    ")]
+    assert [block[i].strip() for i in heads] == ["Sequence length, ALERT", "Token frequencies, ALERT",
+                                                 "Predicted classes, ALERT"]
+    assert [j - i - 1 for i, j in zip(heads, heads[1:] + [len(block)], strict=True)] == [3, 3, 3]
+    assert block[heads[2] + 1].split(None, 1)[1].startswith("class 3: ")
+
+
+def _result(**statuses: str) -> dict:
+    top = [{"label": "class 1", "ref_share": 0.5, "new_share": 0.4, "contribution": -0.01, "share_of_score": 0.5,
+            "words": "class 1: 50% -> 40% of predictions"}]
+    return {"metrics": {name: {"label": name, "status": s, "threshold": [0.1, 0.2], "score": score,
+                               "contributors": top}
+                        for (name, s), score in zip(statuses.items(), (0.05, 0.08, 0.3), strict=False)}}
+
+
+def test_moved_most_lists_only_flagged_metrics_worst_first():
+    groups = moved_most(_result(a="ok", b="warn", c="alert"))
+    assert [(g.name, g.status) for g in groups] == [("c", "alert"), ("b", "warn")]
+    assert groups[0].bins[0].direction == "down"
+
+
+def test_moved_most_names_the_metric_closest_to_its_warn_line_when_all_are_ok():
+    assert [g.name for g in moved_most(_result(a="ok", b="ok"))] == ["b"]
+
+
+def test_moved_most_skips_results_recorded_before_contributors():
+    old = _result(a="alert")
+    del old["metrics"]["a"]["contributors"]
+    assert moved_most(old) == []
