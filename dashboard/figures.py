@@ -95,18 +95,20 @@ def top_contributors(result: Mapping[str, Any] | None, name: str, k: int = N_HIG
 
 
 def _mark_ranges(fig: go.Figure, contributors: Sequence[Mapping[str, Any]], right_end: float, inclusive: bool,
-                 color: str = HIGHLIGHT_FILL, prefix: str = "") -> None:
+                 color: str = HIGHLIGHT_FILL, prefix: str = "", line: int = 0) -> None:
     """Shade the value range of each contributor (``#1`` first); integer ranges (lengths) are
-    ``inclusive`` (bin ``20-40`` spans 20 to 41); an open-ended bin runs to ``right_end``."""
+    ``inclusive`` (bin ``20-40`` spans 20 to 41); an open-ended bin runs to ``right_end``. The
+    numbers sit on text ``line`` from the top (one per channel, so that they never overlap)."""
     for rank, c in enumerate(contributors, start=1):
         span = bin_span(str(c["label"]))
         if span is None:
             continue
         lo, hi = span
         x1 = right_end if hi is None else hi + (1 if inclusive else 0)
-        fig.add_vrect(x0=lo, x1=max(x1, lo), fillcolor=color, opacity=0.22, line_width=0, layer="below",
-                      name=f"moved most #{rank}")
-        fig.add_annotation(x=(lo + max(x1, lo)) / 2, y=1.0, yref="paper", yanchor="bottom", showarrow=False,
+        # a white edge keeps neighbouring ranges apart; the number sits inside the top of the plot
+        fig.add_vrect(x0=lo, x1=max(x1, lo), fillcolor=color, opacity=0.22, layer="below",
+                      line={"color": "white", "width": 2}, name=f"moved most #{rank}")
+        fig.add_annotation(x=(lo + max(x1, lo)) / 2, y=1.0 - 0.07 * line, yref="paper", yanchor="top", showarrow=False,
                            text=f"{prefix}#{rank}", hovertext=str(c["words"]), name=f"moved most #{rank}",
                            font={"size": 12, "color": HIGHLIGHT_COLOR})
 
@@ -337,7 +339,7 @@ def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
         fig.add_trace(_density_trace(edges, r, f"{name}, reference", colors[i], "dot", "mean", name, True))
         fig.add_trace(_density_trace(edges, n, f"{name}, new", colors[i], "solid", "mean", name, True))
         if i < len(contributors):
-            _mark_ranges(fig, contributors[i][:1], 1.0, inclusive=False, color=colors[i], prefix=f"{name} ")
+            _mark_ranges(fig, contributors[i][:1], 1.0, inclusive=False, color=colors[i], prefix=f"{name} ", line=i)
     fig.update_xaxes(title_text="mean value of the channel in one image (0-1)")
     fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
