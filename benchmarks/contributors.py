@@ -5,7 +5,8 @@ planted change (a predicted class's share, a range of sequence lengths, one toke
 rest of the distribution is rescaled around it. A trial counts as a hit when the first contributor
 of the metric that scores that histogram is the planted bin (for lengths: a scored bin overlapping
 the planted range; the coarse bins are chosen from both sides, so the range can straddle two).
-Rates with Wilson 95% intervals (``calibration.wilson``).
+Rates with Wilson 95% intervals (``calibration.wilson``), over all trials and over the trials in
+which the metric was not ok (when a user would look at its contributors).
 
 Run: ``.venv/bin/python benchmarks/contributors.py [--quick] [--json PATH]`` (about 5 minutes on 2
 cores; ``benchmarks/calibration.py`` runs it too, after its own table).
@@ -131,18 +132,23 @@ def run(task: tuple[int, bool]) -> dict[str, Any]:
     i, quick = task
     case = cases(quick)[i]
     rng = np.random.default_rng(2000 + i)
-    hits, flagged, firsts = 0, 0, {}
+    hits, flagged, flagged_hits, firsts = 0, 0, 0, {}
     t0 = time.perf_counter()
     for k in range(case.trials):
         r = compare_profiles(case.make(N, rng, False), case.make(N, rng, True), seed=k)
         m = r["metrics"][case.metric]
         first = m["contributors"][0]["label"] if m["contributors"] else "-"
-        hits += case.hit(first)
-        flagged += m["status"] not in (None, "ok")
+        hit, not_ok = case.hit(first), m["status"] not in (None, "ok")
+        hits += hit
+        flagged += not_ok
+        flagged_hits += hit and not_ok
         firsts[first] = firsts.get(first, 0) + 1
     lo, hi = wilson(hits, case.trials)
+    flo, fhi = wilson(flagged_hits, flagged) if flagged else (0.0, 1.0)
     return {"name": case.name, "metric": case.metric, "trials": case.trials, "first": hits,
             "rate": hits / case.trials, "wilson_low": lo, "wilson_high": hi, "flagged": flagged / case.trials,
+            "n_flagged": flagged, "first_when_flagged": flagged_hits / flagged if flagged else None,
+            "flagged_wilson": (flo, fhi),
             "firsts": dict(sorted(firsts.items(), key=lambda x: -x[1])[:3]), "seconds": time.perf_counter() - t0}
 
 
@@ -150,11 +156,14 @@ def table(quick: bool) -> list[dict[str, Any]]:
     todo = [(i, quick) for i in range(len(cases(quick)))]
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, todo))
-    print("| planted shift (n = 1,000 a side) | metric | trials | planted bin first | Wilson 95% | metric not ok |")
-    print("|---|---|---:|---:|---|---:|")
+    print("| planted shift (n = 1,000 a side) | metric | trials | planted bin first | Wilson 95% | metric not ok "
+          "| first, when not ok (Wilson 95%) |")
+    print("|---|---|---:|---:|---|---:|---|")
     for r in results:
+        when = (f"{r['first_when_flagged']:.1%} of {r['n_flagged']} ({r['flagged_wilson'][0]:.1%}-"
+                f"{r['flagged_wilson'][1]:.1%})" if r["n_flagged"] else "-")
         print(f"| {r['name']} | `{r['metric']}` | {r['trials']} | {r['rate']:.1%} | "
-              f"{r['wilson_low']:.1%}-{r['wilson_high']:.1%} | {r['flagged']:.1%} |", flush=True)
+              f"{r['wilson_low']:.1%}-{r['wilson_high']:.1%} | {r['flagged']:.1%} | {when} |", flush=True)
     return results
 
 
