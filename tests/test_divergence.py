@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import jensenshannon
 
@@ -79,6 +79,7 @@ def test_bad_histograms_are_rejected():
 # ------------------------------------------------------------------------ per-bin contributions
 
 
+@settings(deadline=None)  # a loaded 2-core machine: one example took 287 ms once (test_js_is_symmetric...)
 @given(counts, counts)
 def test_js_contributions_add_up_to_the_square_of_js(p, q):
     k = min(len(p), len(q))
@@ -86,6 +87,7 @@ def test_js_contributions_add_up_to_the_square_of_js(p, q):
     assert abs(np.abs(c).sum() - js_distance(p[:k], q[:k]) ** 2) <= 1e-12
 
 
+@settings(deadline=None)
 @given(counts, counts)
 def test_kl_contributions_add_up_to_kl(p, q):
     k = min(len(p), len(q))
