@@ -177,6 +177,10 @@ def main() -> None:
     if out_json:
         with open(out_json, "w") as f:
             json.dump(results, f, indent=1)
+    print()
+    import contributors  # what moved most: does a planted one-bin shift rank first among the contributors?
+
+    contributors.table(quick)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,10 @@ and the offline HTML report draw the same figures.
 
 Colour code (the same everywhere): green / amber / red for ok / warn / alert, grey for the
 reference, blue for the new data, and image channels in their own colours.
+
+What moved most: the histogram charts mark the top contributors of their metric's score
+(``result["metrics"][m]["contributors"]``, see ``drift_core.contributors``) with a dark outline or
+a shaded range labelled ``#1``, ``#2``, ``#3``, on the bins as scored.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from drift_core import token_share_changes
+from drift_core.contributors import bin_span
 from drift_core.histograms import coarsen, display_bins, pad_to, unit_coarse_bins
 from drift_core.metrics import channel_name, metric_info
 from drift_core.status import classify
@@ -44,6 +49,10 @@ STATUS_HEADLINES: dict[str, str] = {
 TOKEN_SCALE_POINTS = 5.0
 REF_COLOR = "#9aa3b2"
 NEW_COLOR = "#2f5fd0"
+#: What moved most: outlines and shaded ranges of the top contributors, and how many are marked.
+HIGHLIGHT_COLOR = "#1b1f29"
+HIGHLIGHT_FILL = "#f2b233"
+N_HIGHLIGHTED = 3
 
 #: Every figure's plotly template. It is made plotly's default (below) instead of being set in
 #: each layout: plotly applies its default template without re-validating it, while assigning a
@@ -82,6 +91,32 @@ def metric_label(result: Mapping[str, Any], name: str) -> str:
     """The plain-words label of a metric, as the result names it (falls back to the metric name)."""
     detail = result.get("metrics", {}).get(name, {})
     return str(detail.get("label") or name)
+
+
+def top_contributors(result: Mapping[str, Any] | None, name: str, k: int = N_HIGHLIGHTED) -> list[Mapping[str, Any]]:
+    """The first ``k`` contributors of metric ``name`` in ``result`` (none for older results)."""
+    if result is None:
+        return []
+    return list((result.get("metrics", {}).get(name, {}).get("contributors") or [])[:k])
+
+
+def _mark_ranges(fig: go.Figure, contributors: Sequence[Mapping[str, Any]], right_end: float, inclusive: bool,
+                 color: str = HIGHLIGHT_FILL, prefix: str = "", line: int = 0) -> None:
+    """Shade the value range of each contributor (``#1`` first); integer ranges (lengths) are
+    ``inclusive`` (bin ``20-40`` spans 20 to 41); an open-ended bin runs to ``right_end``. The
+    numbers sit on text ``line`` from the top (one per channel, so that they never overlap)."""
+    for rank, c in enumerate(contributors, start=1):
+        span = bin_span(str(c["label"]))
+        if span is None:
+            continue
+        lo, hi = span
+        x1 = right_end if hi is None else hi + (1 if inclusive else 0)
+        # a white edge keeps neighbouring ranges apart; the number sits inside the top of the plot
+        fig.add_vrect(x0=lo, x1=max(x1, lo), fillcolor=color, opacity=0.22, layer="below",
+                      line={"color": "white", "width": 2}, name=f"moved most #{rank}")
+        fig.add_annotation(x=(lo + max(x1, lo)) / 2, y=1.0 - 0.07 * line, yref="paper", yanchor="top", showarrow=False,
+                           text=f"{prefix}#{rank}", hovertext=str(c["words"]), name=f"moved most #{rank}",
+                           font={"size": 12, "color": HIGHLIGHT_COLOR})
 
 
 # --------------------------------------------------------------------------------------- scores
@@ -168,8 +203,10 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
 # ----------------------------------------------------------------------------------------- text
 
 
-def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
-    """Overlaid sequence-length histograms of both sides on the same display bins (share of items)."""
+def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
+                      contributors: Sequence[Mapping[str, Any]] = ()) -> go.Figure:
+    """Overlaid sequence-length histograms of both sides on the same display bins (share of items);
+    the length ranges of ``contributors`` (the scored bins that moved most) shaded and numbered."""
     edges, r, n = display_bins(ref["seq_length_hist"], new["seq_length_hist"], ref["seq_length_edges"])
     centers = (edges[:-1] + edges[1:]) / 2
     widths = np.diff(edges)
@@ -194,6 +231,7 @@ def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
             )
         )
         fig.add_vline(x=mean, line={"color": color, "dash": "dash", "width": 2})
+    _mark_ranges(fig, contributors, float(edges[-1]), inclusive=True)
     fig.update_xaxes(title_text="tokens per sequence")
     fig.update_yaxes(title_text="% of sequences", ticksuffix="%")
     return fig
@@ -203,15 +241,31 @@ def _token_text(token: Any) -> str:
     return f"#{token}" if isinstance(token, int) else str(token)
 
 
-def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int = 15) -> go.Figure:
+def _contributor_token(label: str) -> str | None:
+    """The token a token contributor names, as the chart writes it (``token 17`` -> ``#17``)."""
+    if label.startswith("token ") and label[6:].isdigit():
+        return f"#{label[6:]}"
+    if len(label) >= 2 and label[0] == label[-1] and label[0] in "'\"":
+        return label[1:-1]
+    return None  # "other tokens": not a bar
+
+
+def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int = 15,
+                         contributors: Sequence[Mapping[str, Any]] = ()) -> go.Figure:
     """The ``k`` tokens (of the pooled top-100 that token_freq_js uses) whose share changed the most.
 
     Bars show the change in percentage points (new share - reference share); blue = more common in
     the new data, grey = less common. Token ids are written ``#id``. Numbers from
-    :func:`drift_core.token_share_changes`.
+    :func:`drift_core.token_share_changes`. The tokens of ``contributors`` (those carrying most of
+    ``token_freq_js``) are always shown, outlined and numbered ``#1``, ``#2``, ...
     """
-    biggest = sorted(token_share_changes(dict(ref), dict(new), k), key=lambda c: c["new_share"] - c["ref_share"])
+    changes = token_share_changes(dict(ref), dict(new), 100)
+    marked = {t: rank for rank, c in enumerate(contributors, start=1)
+              if (t := _contributor_token(str(c["label"]))) is not None}
+    shown = changes[:k] + [c for c in changes[k:] if _token_text(c["token"]) in marked]
+    biggest = sorted(shown, key=lambda c: c["new_share"] - c["ref_share"])
     tokens = [_token_text(c["token"]) for c in biggest]
+    ranks = [marked.get(t) for t in tokens]
     values = [100 * (c["new_share"] - c["ref_share"]) for c in biggest]
     fig = _figure("Largest changes in token frequency", height=max(300, 80 + 22 * len(biggest)))
     fig.add_trace(
@@ -220,7 +274,9 @@ def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int 
             x=values,
             y=tokens,
             orientation="h",
-            marker={"color": [NEW_COLOR if v > 0 else REF_COLOR for v in values]},
+            marker={"color": [NEW_COLOR if v > 0 else REF_COLOR for v in values],
+                    "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if r else 0 for r in ranks]}},
+            text=[f"#{r}" if r else "" for r in ranks], textposition="outside", cliponaxis=False,
             customdata=[[100 * c["ref_share"], 100 * c["new_share"]] for c in biggest],
             hovertemplate=(
                 "%{y}: %{customdata[0]:.2f}% -> %{customdata[1]:.2f}% of tokens (%{x:+.2f} points)<extra></extra>"
@@ -275,9 +331,11 @@ def _density_trace(edges: np.ndarray, counts: np.ndarray, name: str, color: str,
     )
 
 
-def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
+def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
+                         contributors: Sequence[Sequence[Mapping[str, Any]]] = ()) -> go.Figure:
     """Histograms of the per-image mean of each channel, reference dashed and new solid, on the
-    coarse bins the channel JS scores were computed on (what is scored, not the pixel spread)."""
+    coarse bins the channel JS scores were computed on (what is scored, not the pixel spread).
+    ``contributors[c]``: channel c's top contributors; the first is shaded in the channel's colour."""
     c = int(ref["n_channels"])
     colors = _channel_colors(c)
     fig = _figure("Per-image channel means (bins as scored)")
@@ -286,6 +344,8 @@ def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.F
         name = channel_name(i, c)
         fig.add_trace(_density_trace(edges, r, f"{name}, reference", colors[i], "dot", "mean", name, True))
         fig.add_trace(_density_trace(edges, n, f"{name}, new", colors[i], "solid", "mean", name, True))
+        if i < len(contributors):
+            _mark_ranges(fig, contributors[i][:1], 1.0, inclusive=False, color=colors[i], prefix=f"{name} ", line=i)
     fig.update_xaxes(title_text="mean value of the channel in one image (0-1)")
     fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
     fig.update_layout(legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
@@ -293,14 +353,17 @@ def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.F
     return fig
 
 
-def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
-    """Histogram of per-image brightness, reference vs new, on the bins ``brightness_js`` scored."""
+def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
+                      contributors: Sequence[Mapping[str, Any]] = ()) -> go.Figure:
+    """Histogram of per-image brightness, reference vs new, on the bins ``brightness_js`` scored;
+    the ranges of ``contributors`` (the bins that moved most) shaded and numbered."""
     edges, r, n = scored_bins(ref["brightness_fine_hist"], new["brightness_fine_hist"])
     fig = _figure("Image brightness (bins as scored)")
     fig.add_trace(_density_trace(edges, r, f"reference (mean {ref['brightness_mean']:.2f})", REF_COLOR, "dot",
                                  "brightness", "reference"))
     fig.add_trace(_density_trace(edges, n, f"new (mean {new['brightness_mean']:.2f})", NEW_COLOR, "solid",
                                  "brightness", "new"))
+    _mark_ranges(fig, contributors, 1.0, inclusive=False)
     fig.update_xaxes(title_text="mean brightness of the image (0 = black, 1 = white)")
     fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
     return fig
@@ -309,10 +372,14 @@ def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
 # -------------------------------------------------------------------------------------- outputs
 
 
-def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
-    """Share of items per predicted class, reference vs new (the shorter side padded with zeros)."""
+def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
+                      contributors: Sequence[Mapping[str, Any]] = ()) -> go.Figure:
+    """Share of items per predicted class, reference vs new (the shorter side padded with zeros);
+    the classes of ``contributors`` (those carrying most of ``prediction_js``) outlined on both
+    sides, and the new bar numbered ``#1``, ``#2``, ..."""
     k = max(len(ref["prediction_hist"]), len(new["prediction_hist"]))
     labels = [str(i) for i in range(k)]
+    rank = {str(c["label"]).removeprefix("class "): r for r, c in enumerate(contributors, start=1)}
     fig = _figure("Predicted classes", barmode="group", bargap=0.3)
     for side, profile, color in (("reference", ref, REF_COLOR), ("new", new, NEW_COLOR)):
         counts = pad_to(profile["prediction_hist"], k)
@@ -321,7 +388,10 @@ def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
                 name=side,
                 x=labels,
                 y=_shares(counts),
-                marker={"color": color},
+                marker={"color": color,
+                        "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if x in rank else 0 for x in labels]}},
+                text=[f"#{rank[x]}" if x in rank and side == "new" else "" for x in labels],
+                textposition="outside", cliponaxis=False,
                 customdata=counts,
                 hovertemplate=f"{side}, class %{{x}}: %{{y:.1f}}% (%{{customdata}})<extra></extra>",
             )
@@ -526,11 +596,12 @@ def comparison_figures(
     """Every figure for one comparison, keyed by a short id, in the order the views show them."""
     figs: dict[str, go.Figure] = {"scores": drift_scores_figure(result)}
     if ref["modality"] == "text":
-        figs["seq_length"] = seq_length_figure(ref, new)
-        figs["tokens"] = token_changes_figure(ref, new)
+        figs["seq_length"] = seq_length_figure(ref, new, top_contributors(result, "seq_length_js"))
+        figs["tokens"] = token_changes_figure(ref, new, contributors=top_contributors(result, "token_freq_js"))
     else:
-        figs["channels"] = channel_means_figure(ref, new)
-        figs["brightness"] = brightness_figure(ref, new)
+        by_channel = [top_contributors(result, f"channel_{c}_mean_js", 1) for c in range(int(ref["n_channels"]))]
+        figs["channels"] = channel_means_figure(ref, new, by_channel)
+        figs["brightness"] = brightness_figure(ref, new, top_contributors(result, "brightness_js"))
     if "prediction_hist" in ref and "prediction_hist" in new:
-        figs["predictions"] = prediction_figure(ref, new)
+        figs["predictions"] = prediction_figure(ref, new, top_contributors(result, "prediction_js"))
     return figs

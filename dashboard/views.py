@@ -14,6 +14,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from drift_core.status import items_needed
+from drift_core.table import moved_most
 
 from .figures import NOISE_ICON, STATUS_HEADLINES, STATUS_ICONS
 from .tables import COMPACT_COLUMNS, score_table, styled_score_table, within_noise
@@ -119,6 +120,22 @@ def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
             lines.append(f"- {STATUS_ICONS[d['status']]} **{d['label']}** ({d['status']}): {d['summary']}")
     if lines:
         st.markdown("**In words**\n" + "\n".join(lines))
+
+
+def moved_most_section(result: Mapping[str, Any]) -> None:
+    """"What moved most": the top three bins of each flagged metric (or of the one closest to its warn
+    line), in words, with their share of the score's divergence; the charts below mark the same bins."""
+    groups = moved_most(result, 3)
+    if not groups:
+        return
+    lines = ["**What moved most**"]
+    for g in groups:
+        icon = STATUS_ICONS.get(g.status, "")
+        parts = "; ".join(f"**#{i}** {_escape(b.words)} ({b.share} of the divergence)" for i, b in enumerate(g.bins, 1))
+        lines.append(f"- {icon} **{g.label}** ({g.status}): {parts}")
+    st.markdown("\n".join(lines))
+    st.caption("Each bin's share of the score: JS is the square root of a sum over the bins (the JS divergence), "
+               "and these bins carry the largest parts of it. Marked #1, #2, #3 in the charts below.")
 
 
 def examples_gallery(ref: Mapping[str, Any], new: Mapping[str, Any]) -> None:

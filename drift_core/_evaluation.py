@@ -3,6 +3,10 @@
 Every registered metric is a function ``(pair) -> Evaluation`` (or ``(pair, channel)``); metrics
 that share work (JS and KL of one histogram, the token tables) get it from :meth:`Pair.memo`,
 so each piece is computed once per comparison whatever the order metrics are asked in.
+
+A histogram metric's evaluation carries its :class:`Bins`, the two histograms on the bins the score
+was computed on, so that the score can be split into per-bin contributions ("what moved most",
+:mod:`drift_core.contributors`).
 """
 
 from __future__ import annotations
@@ -36,6 +40,18 @@ class CellShift:
         return f"{self.cell} {self.ref_share:.1%} -> {self.new_share:.1%} of items{factor}"
 
 
+@dataclass(frozen=True)
+class Bins:
+    """Two histograms on the bins a score was computed on (the scored coarse bins, classes, or the
+    token table's top tokens plus "other"), with one label per bin."""
+
+    ref: NDArray[np.float64]
+    new: NDArray[np.float64]
+    labels: Sequence[str]
+    #: what the histogram counts, when it is not the comparison's items (e.g. "tokens")
+    unit: str | None = None
+
+
 @dataclass
 class Evaluation:
     name: str
@@ -47,6 +63,8 @@ class Evaluation:
     n_new: int
     #: given the metric's warn threshold, the large significant change in one cell, if any
     cell_shift: Callable[[float], CellShift | None] | None = None
+    #: the histograms the score was computed on (histogram metrics), for per-bin contributions
+    bins: Bins | None = None
 
 
 class Pair:
@@ -95,7 +113,8 @@ class HistogramComparison:
         score = float(fn(self.ref, self.new))
         null = sig.bootstrap_null(self.ref, self.new, fn, pair.rng(name))
         n_ref, n_new = int(self.ref.sum()), int(self.new.sum())
-        return Evaluation(name, score, summary, self.p_value, sig.noise_floor(null), n_ref, n_new, self.cell_shift)
+        return Evaluation(name, score, summary, self.p_value, sig.noise_floor(null), n_ref, n_new, self.cell_shift,
+                          Bins(self.ref.astype(np.float64), self.new.astype(np.float64), self.labels))
 
 
 def compare_histograms(ref: ArrayLike, new: ArrayLike, labels: Sequence[str], ordered: bool = True) -> HistogramComparison:

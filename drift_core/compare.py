@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, NotRequired, TypedDict
 
 from ._evaluation import CellShift, Evaluation, Pair
+from .contributors import DEFAULT_TOP, ContributorResult, metric_contributors
 from .metrics import evaluate, expected_metrics, metric_info
 from .schema import validate_profile
 from .status import SEVERITY, Status, check_thresholds, classify, holm, worst
@@ -44,6 +45,9 @@ class MetricResult(TypedDict):
     n_new: int
     summary: str
     cell_shift: CellShiftResult | None  # set when a concentrated change raised the status
+    #: what moved most: the bins with the largest share of a JS / KL score, largest first
+    #: (:mod:`drift_core.contributors`); None for scores that are not histograms
+    contributors: list[ContributorResult] | None
 
 
 class ComparisonResult(TypedDict):
@@ -75,6 +79,7 @@ def compare_profiles(
     thresholds: Mapping[str, Any] | None = None,
     alpha: float = DEFAULT_ALPHA,
     seed: int = 0,
+    top_contributors: int | None = DEFAULT_TOP,
 ) -> dict[str, Any]:
     """Compare a new profile with a reference: is the drift real, and large enough to matter?
 
@@ -90,6 +95,9 @@ def compare_profiles(
         Family-wise significance level of one comparison (Holm over its thresholded metrics).
     seed : int
         Seed of the bootstrap noise floors (results are deterministic for a given seed).
+    top_contributors : int or None
+        How many bins each histogram score lists in ``contributors`` (what moved most); ``None``
+        lists every bin that contributes.
 
     Returns
     -------
@@ -97,7 +105,8 @@ def compare_profiles(
         ``status`` (worst metric status), ``threshold_status`` (the threshold-only rule),
         ``max_drift``, ``drift_scores``, ``metric_status``, ``thresholds``, ``metrics`` (per
         metric: score, label, group, threshold, status, threshold_status, p_value, p_adjusted,
-        noise_floor, n_ref, n_new, summary), ``token_overlap`` (text), ``warnings`` and ``summary``.
+        noise_floor, n_ref, n_new, summary, cell_shift, contributors), ``token_overlap`` (text),
+        ``warnings`` and ``summary``.
 
     Notes
     -----
@@ -105,6 +114,12 @@ def compare_profiles(
     score > alert -> alert``. Its status escalates to that only when also its Holm-adjusted
     p-value is below ``alpha``; otherwise it stays ``ok`` and ``warnings`` says why. With fewer
     than :data:`MIN_ITEMS` items on a side, a metric can reach "warn" but not "alert".
+
+    Each JS and KL metric lists its ``contributors``: ``{label, ref_share, new_share,
+    contribution, share_of_score, words}`` per bin, largest ``|contribution|`` first. For JS the
+    contribution is the bin's term of the JS *divergence* (the square of the displayed JS
+    distance), signed + where the new share is higher; for KL it is the bin's term of KL (negative
+    where the new share is higher). See :mod:`drift_core.contributors`.
 
     Examples
     --------
@@ -123,6 +138,9 @@ def compare_profiles(
         raise ValueError(f"cannot compare predictions with a {side} that has none: profile its predictions too")
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha < 1:
         raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    if top_contributors is not None and (isinstance(top_contributors, bool) or not isinstance(top_contributors, int)
+                                         or top_contributors < 0):
+        raise ValueError(f"top_contributors must be a non-negative int or None, got {top_contributors!r}")
     user = check_thresholds(thresholds)
     n_channels = ref.get("n_channels", 3)
     for name in user:
@@ -171,6 +189,7 @@ def compare_profiles(
             "status": None, "threshold_status": None, "p_value": e.p_value,
             "p_adjusted": adjusted.get(e.name), "noise_floor": e.noise_floor,
             "n_ref": e.n_ref, "n_new": e.n_new, "summary": e.summary, "cell_shift": None,
+            "contributors": metric_contributors(e, info, pair, top_contributors),
         }
         if e.name in th:
             entry["threshold_status"], entry["status"] = _judge(e, th[e.name], adjusted[e.name], alpha, small,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .table import INFO, score_rows
+from .table import INFO, moved_most, score_rows
 
 
 def sample_description(profile: Mapping[str, Any]) -> str:
@@ -54,9 +54,23 @@ def comparison_report(
         for r in score_rows(result)
     ]
     lines += _columns(table, left=(0, 6))
+    lines += moved_most_lines(result)
     lines += ["", f"status: {result['status'].upper()} (max drift {result['max_drift']:.3f})", result["summary"]]
     lines += [f"warning: {w}" for w in result.get("warnings", [])]
     return "\n".join(lines)
+
+
+def moved_most_lines(result: Mapping[str, Any], k: int = 3) -> list[str]:
+    """"What moved most" under the score table: the top ``k`` bins of each flagged metric with their
+    share of its divergence (see :func:`drift_core.table.moved_most`); no lines when none applies."""
+    groups = moved_most(result, k)
+    if not groups:
+        return []
+    lines = ["", "what moved most (each bin's share of the score's divergence):"]
+    for g in groups:
+        lines.append(f"  {g.label}, {g.status.upper()}")
+        lines += [f"    {b.share:>4}  {b.words}" for b in g.bins]
+    return lines
 
 
 def runs_table(runs: Sequence[Mapping[str, Any]]) -> str:

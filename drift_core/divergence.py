@@ -6,6 +6,10 @@ Names keep one meaning throughout Driftboard:
   so it lies in [0, 1]: 0 for identical distributions, 1 for disjoint ones.
 * **KL** is KL(ref || new) in bits, after adding a pseudo-count of :data:`KL_PSEUDO_COUNT` to
   every bin of both histograms, so that a bin empty in ``new`` gives a large but finite value.
+
+Both are sums over bins, so each score splits into per-bin **contributions** ("what moved most"):
+:func:`js_contributions` (whose absolute values add up to the JS *divergence*, the square of the
+JS distance) and :func:`kl_contributions` (which add up to KL).
 """
 
 from __future__ import annotations
@@ -106,3 +110,81 @@ def kl_bits(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -
     same = np.all(pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True), axis=-1)
     kl = np.where(same, 0.0, np.maximum(kl, 0.0))
     return float(kl) if np.ndim(kl) == 0 else kl
+
+
+def _shares(a: NDArray[np.float64]) -> NDArray[np.float64]:
+    total = a.sum(axis=-1, keepdims=True)
+    return np.divide(a, total, out=np.zeros_like(a), where=total > 0)
+
+
+def js_contributions(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
+    """Signed per-bin contributions to the JS divergence (the square of :func:`js_distance`).
+
+    Notes
+    -----
+    With P = p / sum(p), Q = q / sum(q) and M = (P + Q) / 2, the JS divergence is a sum of
+    non-negative terms, one per bin::
+
+        JSD(P, Q) = JS(P, Q)^2 = sum_i c_i,   c_i = 1/2 [P_i log2(P_i / M_i) + Q_i log2(Q_i / M_i)] >= 0
+
+    This returns ``sign(Q_i - P_i) c_i``: positive where the bin's share is higher in ``q`` (the
+    new data), negative where it is lower. The absolute values add up to ``js_distance(p, q) ** 2``
+    (to rounding, ~1e-15), so ``|c_i| / JS^2`` is the bin's share of the divergence; the displayed
+    score, the JS *distance*, is its square root. Where :func:`js_distance` forces its value (identical
+    histograms: 0; one side empty: 1), the contributions follow: all 0, or the non-empty side's shares.
+
+    Examples
+    --------
+    >>> js_contributions([50, 50], [50, 50]).tolist()
+    [0.0, 0.0]
+    >>> c = js_contributions([40, 60], [80, 20])
+    >>> [round(float(x), 4) for x in c], bool(abs(abs(c).sum() - js_distance([40, 60], [80, 20]) ** 2) < 1e-12)
+    ([0.049, -0.0755], True)
+    >>> js_contributions([1, 3, 0], [0, 0, 2]).tolist()  # disjoint: the shares halved, summing to 1
+    [-0.125, -0.375, 0.5]
+    """
+    from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
+
+    pa, qa = _as_counts(p, "p"), _as_counts(q, "q")
+    if pa.shape[-1] != qa.shape[-1]:
+        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    sp, sq = _shares(pa), _shares(qa)
+    m = (sp + sq) / 2
+    c = (rel_entr(sp, m) + rel_entr(sq, m)) / (2 * np.log(2.0))
+    ps, qs = pa.sum(axis=-1, keepdims=True), qa.sum(axis=-1, keepdims=True)
+    # js_distance's forced values: one side empty scores 1 (the other side's shares carry it all)
+    one_empty = (ps == 0) ^ (qs == 0)
+    c = np.where(one_empty, sp + sq, c)
+    same = np.all(pa * qs == qa * ps, axis=-1, keepdims=True) & ~one_empty
+    c = np.where(same, 0.0, c)
+    return np.where(sq > sp, c, -c) + 0.0  # + 0.0: no negative zeros
+
+
+def kl_contributions(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -> NDArray[np.float64]:
+    """Per-bin terms of :func:`kl_bits`, KL(ref || new) in bits: they add up to it.
+
+    Notes
+    -----
+    With the smoothed shares P_i = (p_i + a) / (sum(p) + K a) and Q_i likewise::
+
+        KL(P || Q) = sum_i c_i,   c_i = P_i log2(P_i / Q_i)
+
+    A term is **negative** where the bin's share is higher in ``q`` (the new data) than in ``p``,
+    positive where it is lower: unlike :func:`js_contributions`, the sign is the term's own, and
+    only the sum (KL >= 0) is guaranteed non-negative. Identical histograms give all zeros.
+
+    Examples
+    --------
+    >>> c = kl_contributions([400, 600], [800, 200])
+    >>> [round(float(x), 3) for x in c], round(float(c.sum()), 3) == round(float(kl_bits([400, 600], [800, 200])), 3)
+    ([-0.4, 0.951], True)
+    """
+    from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
+
+    pa, qa = _as_counts(p, "p"), _as_counts(q, "q")
+    if pa.shape[-1] != qa.shape[-1]:
+        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    ps, qs = _shares(pa + pseudo_count), _shares(qa + pseudo_count)
+    c = rel_entr(ps, qs) / np.log(2.0)
+    same = np.all(pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True), axis=-1, keepdims=True)
+    return np.where(same, 0.0, c) + 0.0

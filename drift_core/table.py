@@ -7,6 +7,9 @@ written (``0.1``), the p-value the status was judged by (Holm-adjusted when pres
 decimals or ``< 0.001``, and :data:`NA` where a value does not apply. The status is a word
 (``ok`` / ``warn`` / ``alert``, ``info`` for metrics without thresholds); renderers add icons or
 colours, never replace the word.
+
+:func:`moved_most` is the model of "what moved most" below the table: for each flagged metric
+(or, when none is, the one closest to its warn line) its top contributors as display strings.
 """
 
 from __future__ import annotations
@@ -108,3 +111,56 @@ def score_rows(result: Mapping[str, Any]) -> list[ScoreRow]:
             summary=str(d.get("summary") or ""),
         ))
     return rows
+
+
+@dataclass(frozen=True)
+class MovedBin:
+    """One contributor of a metric as display strings: ``share`` of the score's divergence
+    (``"48%"``), ``direction`` ``"up"`` / ``"down"`` (the bin's share in the new data), ``words``."""
+
+    label: str
+    share: str
+    direction: str
+    words: str
+
+
+@dataclass(frozen=True)
+class MovedMetric:
+    """A metric and its top contributors, for the "what moved most" lists."""
+
+    name: str
+    label: str
+    status: str
+    bins: tuple[MovedBin, ...]
+
+
+def moved_most(result: Mapping[str, Any], k: int = 3) -> list[MovedMetric]:
+    """The top ``k`` contributors of each non-ok thresholded metric, worst first; when every metric
+    is ok, of the one closest to its warn line (score / warn), so that the biggest mover is still
+    named. Metrics without contributors (distances, turnover, results from before contributors)
+    are left out.
+
+    Examples
+    --------
+    >>> top = [{"label": "class 3", "ref_share": 0.1, "new_share": 0.25, "contribution": 0.02,
+    ...         "share_of_score": 0.62, "words": "class 3: 10% -> 25% of predictions"}]
+    >>> result = {"metrics": {"prediction_js": {"label": "Predicted classes", "status": "alert",
+    ...                                         "threshold": [0.1, 0.2], "score": 0.3, "contributors": top}}}
+    >>> m = moved_most(result)[0]
+    >>> m.label, m.status, m.bins[0].share, m.bins[0].direction, m.bins[0].words
+    ('Predicted classes', 'alert', '62%', 'up', 'class 3: 10% -> 25% of predictions')
+    """
+    rank = {"alert": 0, "warn": 1, "ok": 2}
+    judged = [(n, d) for n, d in result.get("metrics", {}).items()
+              if d.get("contributors") and d.get("status") in rank and d.get("threshold")]
+    flagged = [(n, d) for n, d in judged if d["status"] != "ok"]
+    if not flagged and judged:
+        flagged = [max(judged, key=lambda nd: float(nd[1]["score"]) / max(float(nd[1]["threshold"][0]), 1e-12))]
+    flagged.sort(key=lambda nd: (rank[nd[1]["status"]], -float(nd[1]["score"])))
+    return [
+        MovedMetric(name, _label(name, d), str(d["status"]), tuple(
+            MovedBin(str(c["label"]), f"{float(c['share_of_score']):.0%}",
+                     "up" if c["new_share"] > c["ref_share"] else "down", str(c["words"]))
+            for c in d["contributors"][:k]))
+        for name, d in flagged
+    ]

@@ -133,6 +133,17 @@ def test_default_view_shows_scores_charts_history_and_downloads(db_path):
     assert {b.label for b in at.get("download_button")} == {"Download HTML report", "Download result (JSON)"}
 
 
+def test_what_moved_most_lists_the_top_bins_of_each_flagged_metric(db_path):
+    at = app()
+    assert status(at) == "alert"
+    (section,) = [m.value for m in at.markdown if m.value.startswith("**What moved most**")]
+    items = section.splitlines()[1:]
+    # the flagged histogram scores (the top-100 turnover warns too, but is a set overlap, not bins)
+    assert [i.split("**")[1] for i in items] == ["Sequence length", "Token frequencies", "Predicted classes"]
+    assert "**#1** class 3: 9% \\-\\> 44% of predictions" in items[2]
+    assert all(i.count("of the divergence)") == 3 for i in items)
+
+
 # ---------------------------------------------------------------------- changing the view
 
 

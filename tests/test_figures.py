@@ -227,6 +227,74 @@ def test_no_prediction_figure_without_predictions_on_both_sides(profiles):
     assert "predictions" not in comparison_figures(compare_profiles(ref, new), ref, new)
 
 
+# ------------------------------------------------------------------------------ what moved most
+
+
+def _marked_ranges(fig) -> list[tuple[float, float]]:
+    return [(s.x0, s.x1) for s in fig.layout.shapes if str(s.name).startswith("moved most")]
+
+
+def test_the_top_classes_are_outlined_and_numbered_in_the_prediction_chart(profiles, text_result):
+    fig = comparison_figures(text_result, profiles["text-reference"], profiles["text-batch-drifted"])["predictions"]
+    top = [c["label"].removeprefix("class ") for c in text_result["metrics"]["prediction_js"]["contributors"][:3]]
+    ref, new = fig.data
+    outlined = [x for x, w in zip(new.x, new.marker.line.width, strict=True) if w > 0]
+    assert set(outlined) == set(top)
+    assert set(outlined) == {x for x, w in zip(ref.x, ref.marker.line.width, strict=True) if w > 0}
+    assert [new.text[list(new.x).index(c)] for c in top] == ["#1", "#2", "#3"]
+
+
+def test_the_top_length_ranges_are_shaded_in_the_length_chart(profiles, text_result):
+    fig = comparison_figures(text_result, profiles["text-reference"], profiles["text-batch-drifted"])["seq_length"]
+    expected = []
+    for c in text_result["metrics"]["seq_length_js"]["contributors"][:3]:
+        lo, hi = c["label"].removeprefix("length ").split("-")  # lengths 83-111: x from 83 to 112
+        expected.append((float(lo), float(hi) + 1))
+    assert _marked_ranges(fig) == expected
+    assert [a.text for a in fig.layout.annotations if str(a.name).startswith("moved most")] == ["#1", "#2", "#3"]
+
+
+def test_the_top_contributing_tokens_are_in_the_token_chart_and_outlined(profiles, text_result):
+    fig = comparison_figures(text_result, profiles["text-reference"], profiles["text-batch-drifted"])["tokens"]
+    bars = fig.data[0]
+    marked = {t: text for t, text in zip(bars.y, bars.text, strict=True) if text}
+    top = [c["label"] for c in text_result["metrics"]["token_freq_js"]["contributors"][:3]]
+    assert marked == {f"#{label.removeprefix('token ')}": f"#{i}" for i, label in enumerate(top, 1)}
+    assert all((w > 0) == bool(t) for w, t in zip(bars.marker.line.width, bars.text, strict=True))
+
+
+def test_a_top_token_outside_the_largest_changes_is_added_to_the_chart(profiles):
+    ref, new = profiles["text-reference"], profiles["text-batch-drifted"]
+    biggest = token_changes_figure(ref, new, k=1).data[0].y[0]
+    other = next(t for t in token_changes_figure(ref, new, k=15).data[0].y if t != biggest)
+    contributor = {"label": f"token {other.lstrip('#')}", "words": "", "contribution": 0.1}
+    bars = token_changes_figure(ref, new, k=1, contributors=[contributor]).data[0]
+    assert set(bars.y) == {biggest, other}
+
+
+def test_the_top_brightness_ranges_are_shaded(profiles, vision_result):
+    fig = comparison_figures(vision_result, profiles["vision-reference"], profiles["vision-batch-drifted"])
+    top = vision_result["metrics"]["brightness_js"]["contributors"][:3]
+    expected = [tuple(float(v) for v in c["label"].removeprefix("values ").split("-")) for c in top]
+    assert _marked_ranges(fig["brightness"]) == expected
+
+
+def test_the_channel_chart_shades_each_channels_top_range_in_its_colour(profiles, vision_result):
+    fig = comparison_figures(vision_result, profiles["vision-reference"], profiles["vision-batch-drifted"])["channels"]
+    shapes = [s for s in fig.layout.shapes if str(s.name).startswith("moved most")]
+    assert [s.fillcolor for s in shapes] == ["#d62728", "#2ca02c", "#1f5fbf"]
+    names = [a.text for a in fig.layout.annotations if str(a.name).startswith("moved most")]
+    assert names == ["red #1", "green #1", "blue #1"]
+
+
+def test_results_without_contributors_draw_no_marks(profiles, text_result):
+    old = {**text_result, "metrics": {n: {k: v for k, v in m.items() if k != "contributors"}
+                                      for n, m in text_result["metrics"].items()}}
+    figs = comparison_figures(old, profiles["text-reference"], profiles["text-batch-drifted"])
+    assert _marked_ranges(figs["seq_length"]) == []
+    assert not any(figs["predictions"].data[1].text)
+
+
 # ----------------------------------------------------------------------------------- history
 
 

@@ -24,6 +24,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 
 from drift_core import METRICS, TaskSpec, compare_profiles, compute_dataset_profile
+from drift_core.contributors import format_shares
 from drift_core.metrics import expected_metrics
 
 # ----------------------------------------------------------------------------- the sets, by hand
@@ -42,6 +43,10 @@ UNBOUNDED = KL_FAMILY | {"channel_mean_distance"}  # bits; Euclidean distance up
 ZERO_IFF_EQUAL = JS_FAMILY | KL_FAMILY
 # 0 for some different distributions: the same top-100 token set, the same channel means
 ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance"}
+
+# a sum over the bins of a histogram: split into per-bin contributors (what moved most)
+HISTOGRAM = JS_FAMILY | KL_FAMILY
+NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance"}  # a set overlap, a Euclidean distance
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -107,6 +112,12 @@ def _profile(spec: Texts | Images) -> dict[str, Any]:
 def compare(ref: Texts | Images, new: Texts | Images) -> dict[str, Any]:
     """``compare_profiles`` of two datasets (cached: property tests share their examples; read only)."""
     return compare_profiles(ref.profile(), new.profile())
+
+
+@lru_cache(maxsize=1024)
+def compare_every_bin(ref: Texts | Images, new: Texts | Images) -> dict[str, Any]:
+    """``compare_profiles`` listing every contributing bin (``top_contributors=None``; read only)."""
+    return compare_profiles(ref.profile(), new.profile(), top_contributors=None)
 
 
 def computed(result: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
@@ -178,8 +189,9 @@ property_settings = settings(max_examples=30, deadline=None, phases=[Phase.gener
 # ----------------------------------------------------------------------------- the sets agree with the registry
 @pytest.mark.parametrize(
     "parts",
-    [(SYMMETRIC, NOT_SYMMETRIC), (BOUNDED_0_1, UNBOUNDED), (ZERO_IFF_EQUAL, ZERO_FOR_SOME_CHANGES)],
-    ids=["symmetric", "bounded", "zero_iff_equal"],
+    [(SYMMETRIC, NOT_SYMMETRIC), (BOUNDED_0_1, UNBOUNDED), (ZERO_IFF_EQUAL, ZERO_FOR_SOME_CHANGES),
+     (HISTOGRAM, NOT_HISTOGRAM)],
+    ids=["symmetric", "bounded", "zero_iff_equal", "histogram"],
 )
 def test_hand_written_sets_partition_the_registry(parts):
     yes, no = parts
@@ -276,6 +288,82 @@ def test_js_metrics_are_exactly_one_for_disjoint_supports(name, data):
     a, b = data.draw(pairs_for(name, disjoint=True))
     for n, m in computed(compare(a, b), name).items():
         assert m["score"] == 1.0, n
+
+
+def _divergence(name: str, score: float) -> float:
+    """What a histogram score's contributions add up to: JS^2 (the JS divergence) or KL itself."""
+    return score * score if METRICS[name].family == "js" else score
+
+
+@pytest.mark.parametrize("direction", ["forward", "backward"])
+@pytest.mark.parametrize("name", sorted(HISTOGRAM))
+@seed(SEED)
+@property_settings
+@given(data=st.data())
+def test_histogram_contributions_add_up_to_the_divergence(name, direction, data):
+    a, b = data.draw(pairs_for(name))
+    ref, new = (a, b) if direction == "forward" else (b, a)
+    for n, m in computed(compare_every_bin(ref, new), name).items():
+        parts = [c["contribution"] for c in m["contributors"]]
+        total = sum(abs(x) for x in parts) if METRICS[name].family == "js" else sum(parts)
+        assert abs(total - _divergence(name, m["score"])) <= 1e-9, n
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAM))
+@seed(SEED)
+@property_settings
+@given(data=st.data())
+def test_histogram_contributors_are_the_largest_first_in_words(name, data):
+    a, b = data.draw(pairs_for(name))
+    for n, m in computed(compare(a, b), name).items():
+        top = m["contributors"]
+        assert len(top) <= 5, n
+        sizes = [abs(c["contribution"]) for c in top]
+        assert sizes == sorted(sizes, reverse=True), n
+        for c in top:
+            assert f": {format_shares(c['ref_share'], c['new_share'])} of " in c["words"], c
+
+
+@pytest.mark.parametrize("name", sorted(JS_FAMILY))
+@seed(SEED)
+@property_settings
+@given(data=st.data())
+def test_js_contributions_are_positive_where_the_new_share_is_higher(name, data):
+    # (a KL term P log(P / Q) is negative there, on the smoothed shares: tested in test_divergence)
+    a, b = data.draw(pairs_for(name))
+    for n, m in computed(compare_every_bin(a, b), name).items():
+        for c in m["contributors"]:
+            assert (c["contribution"] > 0) == (c["new_share"] > c["ref_share"]), (n, c)
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAM))
+@seed(SEED)
+@property_settings
+@given(data=st.data())
+def test_histogram_contributor_shares_of_the_score_add_up_to_one(name, data):
+    a, b = data.draw(pairs_for(name))
+    for n, m in computed(compare_every_bin(a, b), name).items():
+        if m["score"] > 0:
+            assert sum(c["share_of_score"] for c in m["contributors"]) == pytest.approx(1.0, abs=1e-9), n
+
+
+@pytest.mark.parametrize("name", sorted(HISTOGRAM))
+@seed(SEED)
+@property_settings
+@given(data=st.data())
+def test_histogram_metrics_list_no_contributors_for_identical_profiles(name, data):
+    a = data.draw(datasets_for(name))
+    for n, m in computed(compare(a, a), name).items():
+        assert m["contributors"] == [], n
+
+
+@pytest.mark.parametrize("name", sorted(NOT_HISTOGRAM))
+def test_metrics_that_are_not_histograms_have_no_contributors(name):
+    pair = (Texts(40, (5, 20), (0, 9), None, 1), Texts(60, (5, 80), (0, 49), None, 2))
+    if METRICS[name].group == "vision":
+        pair = (Images(40, (0.2, 0.4), 3, "float64", None, 1), Images(60, (0.5, 0.7), 3, "float64", None, 2))
+    for n, m in computed(compare(*pair), name).items():
+        assert m["contributors"] is None, n
 
 
 # ----------------------------------------------------------------------------- explicit cases

@@ -81,3 +81,10 @@ def test_ok_report_for_a_batch_from_the_same_source():
     assert result["status"] == "ok" and "OK: no significant drift" in html
     assert 'id="figure-channels"' in html and 'id="figure-brightness"' in html
     assert 'id="figure-history"' not in html
+
+
+def test_report_lists_what_moved_most_for_each_flagged_metric(text_report):
+    html, _ = text_report
+    section = html.split("<h2>What moved most</h2>")[1].split("</ul>")[0]
+    assert section.count("<li>") == 3  # sequence length, token frequencies, predicted classes
+    assert "<b>#1</b> class 3: 9% -&gt; 44% of predictions" in section

@@ -566,6 +566,7 @@ with head:
 figs = comparison_figures(result, ref_profile, new_profile)
 with scores_area:
     views.scores_section(result, figs["scores"])
+    views.moved_most_section(result)
 
 with rest:
     st.subheader("What changed")

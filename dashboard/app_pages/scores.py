@@ -38,6 +38,13 @@ no upper limit); the **channel-mean distance** is how far the average colour mov
 To make one count, open **Thresholds per metric** under the scores on the Compare page, tick
 *Monitored* and enter its warn and alert values.
 
+### What moved most
+A JS or KL score adds up one part per bin (a range of sequence lengths or brightness, a predicted
+class, a token). The Compare page lists, under the scores, the three bins that carry the largest parts
+of each flagged score, e.g. *class 3: 9% → 44% of predictions (63% of the divergence)*, and marks them
+#1, #2, #3 in the charts. The percentage is of the **divergence**, the sum of the parts; the JS distance
+shown as the score is its square root.
+
 ### Thresholds
 A metric turns **warn** when its score reaches the *warn* line and **alert** when it passes the *alert*
 line. The sidebar sets the lines for all JS distances at once (and for the token turnover); the
