@@ -8,12 +8,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import settings
 
 from drift_core.profile import compute_dataset_profile
 from drift_core.spec import TaskSpec
 from drift_core.store import ExperimentDB
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Speed is measured by benchmarks/, not by unit tests: hypothesis' per-example deadline (200 ms)
+# failed an unchanged test once on a loaded 2-core machine (287 ms, then 1 ms on the rerun).
+settings.register_profile("driftboard", deadline=None)
+settings.load_profile("driftboard")
 
 
 @pytest.fixture
