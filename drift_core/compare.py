@@ -189,7 +189,7 @@ def compare_profiles(
             "status": None, "threshold_status": None, "p_value": e.p_value,
             "p_adjusted": adjusted.get(e.name), "noise_floor": e.noise_floor,
             "n_ref": e.n_ref, "n_new": e.n_new, "summary": e.summary, "cell_shift": None,
-            "contributors": metric_contributors(e, info, pair, top_contributors),
+            "contributors": metric_contributors(e, info, top_contributors),
         }
         if e.name in th:
             entry["threshold_status"], entry["status"] = _judge(e, th[e.name], adjusted[e.name], alpha, small,

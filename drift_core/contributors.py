@@ -23,13 +23,12 @@ and one line of plain words: ``sequences of 20-40 tokens: 9% -> 27% of the batch
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 from numpy.typing import NDArray
 
-from ._evaluation import Bins, Evaluation, Pair
+from ._evaluation import Bins, Evaluation
 from .divergence import js_contributions, kl_contributions
 
 if TYPE_CHECKING:
@@ -166,29 +165,11 @@ def bin_span(label: str) -> tuple[float, float | None] | None:
     return None
 
 
-def _token_bins(pair: Pair) -> Bins:
-    """The token table ``token_freq_js`` is computed on (the pooled top-100 tokens plus "other"),
-    read from the comparison's memoised token comparison (built once, by the metric)."""
-    from . import text
-
-    tc: Any = text._tokens(pair)
-    labels = [text._show(t) for t in tc.pooled_top.tolist()] + ["other tokens"]
-    return Bins(np.asarray(tc.br, dtype=np.float64), np.asarray(tc.bn, dtype=np.float64), labels, "tokens")
-
-
-#: Histogram metrics whose evaluation does not carry its bins (``token_freq_js`` builds its
-#: :class:`Evaluation` itself in ``text.py``): where their bins are read from.
-_BINS_ELSEWHERE: dict[str, Callable[[Pair], Bins]] = {"token_freq_js": _token_bins}
-
-
-def metric_contributors(e: Evaluation, info: MetricInfo, pair: Pair, k: int | None = DEFAULT_TOP) -> list[ContributorResult] | None:
+def metric_contributors(e: Evaluation, info: MetricInfo, k: int | None = DEFAULT_TOP) -> list[ContributorResult] | None:
     """The top contributors of one evaluated metric, or ``None`` when it is not a histogram score
     (distances, top-token turnover)."""
     if info.family not in ("js", "kl"):
         return None
-    bins = e.bins
-    if bins is None and e.name in _BINS_ELSEWHERE:
-        bins = _BINS_ELSEWHERE[e.name](pair)
-    if bins is None:
+    if e.bins is None:
         return None
-    return top_contributors(bins, info.family, k, GROUP_UNITS.get(info.group, "items"), info.label)
+    return top_contributors(e.bins, info.family, k, GROUP_UNITS.get(info.group, "items"), info.label)

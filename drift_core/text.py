@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import _inputs
-from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from ._evaluation import Bins, Evaluation, HistogramComparison, Pair, compare_histograms
 from ._validate import InputError, InputTypeError
 from .divergence import js_distance, kl_bits
 from .histograms import coarsen, count_lengths, group_spans, length_edges, n_coarse_bins, shared_groups
@@ -596,8 +596,10 @@ def token_share_js(pair: Pair) -> Evaluation:
                    f"{top_change['new_share']:.1%} of tokens")
     else:
         summary = "no tokens on either side"
+    labels = [_show(t) for t in tc.pooled_top.tolist()] + ["other tokens"]
+    bins = Bins(np.asarray(tc.br, dtype=np.float64), np.asarray(tc.bn, dtype=np.float64), labels, "tokens")
     return Evaluation("token_freq_js", score, summary, tc.p_shares, noise_floor(null),
-                      pair.ref["n_samples"], pair.new["n_samples"])
+                      pair.ref["n_samples"], pair.new["n_samples"], bins=bins)
 
 
 def top_token_turnover(pair: Pair) -> Evaluation:
