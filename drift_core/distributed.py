@@ -22,7 +22,8 @@ uniform across parts whatever their sizes:
    ``compute_dataset_profile(concatenated, sample_size=k, seed=seed)``; a shard is profiled with
    ``profile_file(shard, sample_size=m_p, seed=s_p)``, a uniform choice of ``m_p`` of its
    records with the shard's own seed ``s_p`` (from ``numpy.random.SeedSequence(seed,
-   spawn_key=(p,))``), so that the file readers read only what they sample. Given the counts,
+   spawn_key=(p,))``; a single shard keeps ``seed``, so one file gives ``profile_file``'s own
+   sample), and the file readers read only what they sample. Given the counts,
    a uniform ``m_p``-subset of every part is a uniform ``k``-subset of the whole: the same
    distribution as step 2's positions, not the same records.
 
@@ -188,7 +189,7 @@ def shard_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
             found = [p for p in Path(text).iterdir()
                      if p.is_file() and p.suffix.lower() in SHARD_SUFFIXES and not p.name.startswith((".", "_"))]
             what = f"folder {text} holds no shard files ({', '.join(SHARD_SUFFIXES)})"
-        elif glob.has_magic(text):
+        elif _has_magic(text):
             found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
             what = f"no files match {text!r}"
         else:
@@ -202,6 +203,10 @@ def shard_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
     return sorted((p.absolute() for p in found), key=str)
 
 
+def _has_magic(text: str) -> bool:
+    return any(c in text for c in "*?[")
+
+
 def is_sharded(source: str | Path) -> bool:
     """Whether ``source`` names several files to profile together: a glob, or a folder holding
     :data:`SHARD_SUFFIXES` files (a folder of images only is one image dataset).
@@ -212,7 +217,7 @@ def is_sharded(source: str | Path) -> bool:
     (True, False)
     """
     text = str(source)
-    if glob.has_magic(text) and not Path(text).exists():
+    if _has_magic(text) and not Path(text).exists():
         return True
     p = Path(text)
     return p.is_dir() and any(q.is_file() and q.suffix.lower() in SHARD_SUFFIXES and not q.name.startswith((".", "_"))
@@ -294,15 +299,16 @@ def profile_shards(
         raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
     check_sample_size(sample_size)
     paths = [str(p) for p in shard_paths(shards)]
-    with _client(scheduler) as client:
+    with scheduler_client(scheduler) as client:
         if sample_size is None:
-            jobs = [(path, None, seed) for path in paths]
+            jobs: list[tuple[str, int | None, int]] = [(path, None, seed) for path in paths]
             n_total = None
         else:
             sizes = _run(client, _count_shard, [(path, task_spec, column) for path in paths])
             plan = sample_plan(sizes, sample_size, seed)
             n_total = sum(sizes)
-            jobs = [(path, None if keep is None else len(keep), shard_seed(seed, p))
+            # one shard keeps the seed itself: the sample of profile_file(shard, sample_size, seed)
+            jobs = [(path, None if keep is None else len(keep), seed if len(paths) == 1 else shard_seed(seed, p))
                     for p, (path, keep) in enumerate(zip(paths, plan, strict=True)) if keep is None or len(keep)]
         if client is None:
             leaves: Iterable[Any] = (_profile_shard(path, task_spec, m, s, column) for path, m, s in jobs)
@@ -415,7 +421,7 @@ def profile_dask(
     from dask import delayed
 
     parts, sizes, pred_parts, frame_cols = _partitions(data, task_spec, predictions, column)
-    with _client(scheduler) as client:
+    with scheduler_client(scheduler) as client:
         compute = _computer(client, scheduler)
         if sample_size is not None and sizes is None:
             sizes = [int(n) for n in compute([delayed(_length, pure=True)(p) for p in parts])]
@@ -497,7 +503,7 @@ def _import_dask() -> None:
 
 
 @contextmanager
-def _client(scheduler: Any) -> Iterator[Any]:
+def scheduler_client(scheduler: Any) -> Iterator[Any]:
     """A ``distributed.Client`` for ``scheduler`` (closed afterwards if made here), or ``None``."""
     if scheduler is None or (isinstance(scheduler, str) and scheduler in ("sync", "synchronous", "threads", "processes")):
         yield None
