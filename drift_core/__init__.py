@@ -5,6 +5,7 @@ Pure numpy/scipy: importing it never imports streamlit, plotly or pandas.
 
 from ._validate import InputError
 from .compare import MIN_ITEMS, compare_profiles
+from .distributed import profile_dask, profile_shards
 from .divergence import js_distance, kl_bits
 from .io import DataFileError, profile_file
 from .metrics import METRICS, MetricInfo, expected_metrics, metric_info
@@ -35,7 +36,9 @@ __all__ = [
     "kl_bits",
     "merge_profiles",
     "metric_info",
+    "profile_dask",
     "profile_file",
+    "profile_shards",
     "token_share_changes",
     "validate_profile",
     "words",

@@ -34,11 +34,9 @@ no scheduler is given.
 
 from __future__ import annotations
 
-import glob
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import reduce
-from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -92,32 +90,37 @@ def merge_all(parts: Sequence[dict[str, Any] | None]) -> dict[str, Any] | None:
     return reduce(merge_profiles, present) if present else None
 
 
-def reduce_tree(leaves: Iterable[T], combine: Callable[[list[T]], T], split_every: int = SPLIT_EVERY) -> T:
-    """Combine ``leaves`` along the tree of ``dask.bag.Bag.reduction``.
+def reduce_tree(n: int, leaf: Callable[[int], T], combine: Callable[[list[T]], T], split_every: int = SPLIT_EVERY) -> T:
+    """Combine ``leaf(0), ..., leaf(n - 1)`` along the tree of ``dask.bag.Bag.reduction``.
 
     Groups of ``split_every`` neighbouring leaves are combined, then groups of those results,
-    until at most ``split_every`` are left, which are combined once more. The leaves are consumed
-    one group at a time, so an in-process caller holds at most one group of leaf results plus
-    one result per group. ``combine`` may build a task (``dask.delayed``) instead of computing.
+    until at most ``split_every`` are left, which are combined once more. The tree is walked
+    depth first, left to right, and ``leaf(i)`` is called only when needed, so an in-process
+    caller holds at most ``split_every`` results per level (``split_every * log(n)`` in all).
+    ``combine`` may build a task (``dask.delayed``) instead of computing.
 
     Examples
     --------
-    >>> reduce_tree(range(20), lambda g: "(" + " ".join(map(str, g)) + ")", split_every=8)
+    >>> reduce_tree(20, str, lambda g: "(" + " ".join(g) + ")", split_every=8)
     '((0 1 2 3 4 5 6 7) (8 9 10 11 12 13 14 15) (16 17 18 19))'
+    >>> reduce_tree(5, str, lambda g: "(" + " ".join(g) + ")", split_every=2)
+    '(((0 1) (2 3)) ((4)))'
     """
     if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
         raise ValueError(f"split_every must be an int >= 2, got {split_every!r}")
-    it = iter(leaves)
-    level: list[T] = []
-    while group := list(islice(it, split_every)):
-        level.append(combine(group))
-    if not level:
+    if n < 1:
         raise ValueError("nothing to profile: no partitions")
-    if len(level) == 1:  # as Bag.reduction: at most split_every leaves are aggregated once
-        return level[0]
-    while len(level) > split_every:
-        level = [combine(level[i : i + split_every]) for i in range(0, len(level), split_every)]
-    return combine(level)
+    depth, width = 0, n  # Bag.reduction groups while more than split_every nodes are left
+    while width > split_every:
+        depth, width = depth + 1, -(-width // split_every)
+
+    def node(lo: int, level: int) -> T:  # the subtree over leaves [lo, lo + split_every**level)
+        if level == 0:
+            return leaf(lo)
+        step = split_every ** (level - 1)
+        return combine([node(c, level - 1) for c in range(lo, min(lo + step * split_every, n), step)])
+
+    return combine([node(k * split_every**depth, depth) for k in range(width)])
 
 
 def sample_plan(sizes: Sequence[int], sample_size: int | None, seed: int) -> list[NDArray[np.int64] | None]:
@@ -190,6 +193,8 @@ def shard_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
                      if p.is_file() and p.suffix.lower() in SHARD_SUFFIXES and not p.name.startswith((".", "_"))]
             what = f"folder {text} holds no shard files ({', '.join(SHARD_SUFFIXES)})"
         elif _has_magic(text):
+            import glob
+
             found = [Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()]
             what = f"no files match {text!r}"
         else:
@@ -311,13 +316,13 @@ def profile_shards(
             jobs = [(path, None if keep is None else len(keep), seed if len(paths) == 1 else shard_seed(seed, p))
                     for p, (path, keep) in enumerate(zip(paths, plan, strict=True)) if keep is None or len(keep)]
         if client is None:
-            leaves: Iterable[Any] = (_profile_shard(path, task_spec, m, s, column) for path, m, s in jobs)
-            profile = reduce_tree(leaves, merge_all, split_every)
+            profile = reduce_tree(len(jobs), lambda i: _profile_shard(jobs[i][0], task_spec, *jobs[i][1:], column), merge_all, split_every)
         else:
             from dask import delayed
 
-            tasks = [delayed(_profile_shard, pure=True)(path, task_spec, m, s, column) for path, m, s in jobs]
-            profile = client.compute(reduce_tree(tasks, delayed(merge_all, pure=True), split_every), sync=True)
+            task = delayed(_profile_shard, pure=True)
+            root = reduce_tree(len(jobs), lambda i: task(jobs[i][0], task_spec, *jobs[i][1:], column), delayed(merge_all, pure=True), split_every)
+            profile = client.compute(root, sync=True)
     return _finish(profile, n_total, sample_size, seed)
 
 
@@ -434,7 +439,7 @@ def profile_dask(
                 part, keep, task_spec, i, pred_parts[i] if pred_parts is not None else None, *frame_cols))
         if not tasks:
             raise ValueError("dataset is empty: nothing to profile")
-        profile = compute([reduce_tree(tasks, delayed(merge_all, pure=True), split_every)])[0]
+        profile = compute([reduce_tree(len(tasks), tasks.__getitem__, delayed(merge_all, pure=True), split_every)])[0]
     return _finish(profile, sum(sizes) if sizes is not None else None, sample_size, seed)
 
 
@@ -516,7 +521,7 @@ def scheduler_client(scheduler: Any) -> Iterator[Any]:
     except ImportError:
         raise DaskMissingError("a scheduler needs Dask: pip install 'driftboard[dask]'") from None
     if scheduler == "local":
-        with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None) as cluster, \
+        with LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0") as cluster, \
                 Client(cluster, set_as_default=False) as client:
             yield client
     else:

@@ -46,7 +46,7 @@ def client() -> Iterator[Any]:
     # Two busy cores: generous, bounded waits for the workers to come up.
     with dask.config.set({"distributed.comm.timeouts.connect": "60s"}), \
             distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                     dashboard_address=None) as cluster, \
+                                     dashboard_address=":0") as cluster, \
             distributed.Client(cluster, set_as_default=False, timeout="60s") as c:
         c.wait_for_workers(2, timeout=120)
         yield c
@@ -295,15 +295,8 @@ def test_sample_plan_shares_match_partition_sizes_over_many_seeds():
 
 def test_reduce_tree_groups_like_dask_bag_reduction():
     dbag = pytest.importorskip("dask.bag", reason=NO_DASK)
-    seen: list[tuple[Any, ...]] = []
-
-    def agg(group: Any) -> tuple[Any, ...]:
-        out = tuple(group)
-        seen.append(out)
-        return out
-
-    ours = reduce_tree([(i,) for i in range(20)], lambda g: tuple(g), split_every=3)
-    dasks = dbag.from_sequence(range(20), npartitions=20).reduction(tuple, agg, split_every=3).compute(scheduler="sync")
+    ours = reduce_tree(20, lambda i: i, tuple, split_every=3)
+    dasks = dbag.from_sequence(range(20), npartitions=20).reduction(lambda part: next(iter(part)), tuple, split_every=3).compute(scheduler="sync")
     assert ours == dasks
 
 
@@ -336,6 +329,16 @@ def test_cli_compare_shard_globs_on_a_running_scheduler(client, tmp_path):
     assert res.exit_code == 2, res.output
     scores = {name: m["score"] for name, m in json.loads(res.output)["result"]["metrics"].items()}
     assert scores == pytest.approx({name: m["score"] for name, m in expected["metrics"].items()}, rel=1e-9)
+
+
+def test_cli_scheduler_local_starts_a_cluster_for_the_command(tmp_path):
+    pytest.importorskip("distributed", reason=NO_DASK)
+    images = np.random.default_rng(18).integers(0, 256, size=(90, 3, 6, 6), dtype=np.uint8)
+    for i, part in enumerate(np.array_split(images, 3)):
+        np.save(tmp_path / f"im-{i}.npy", part)
+    res = CliRunner().invoke(cli, ["profile", str(tmp_path), "--scheduler", "local", "--sample-size", "all"])
+    assert res.exit_code == 0, res.output
+    assert_same_profile(json.loads(res.output), compute_dataset_profile(images, TaskSpec("vision"), sample_size=None))
 
 
 def test_cli_profile_shards_without_a_scheduler_merges_in_process(tmp_path):
