@@ -5,7 +5,8 @@ of uint8 images (N, 3, 64, 64) to a temporary folder, then profiles each folder 
 ``drift_core.distributed.profile_shards(..., sample_size=None)``:
 
 * in this process, shard after shard (no Dask), as the reference;
-* on a ``distributed.LocalCluster`` of 1 worker process (1 thread);
+* on a ``distributed.LocalCluster`` of 1 worker process (1 thread), as ``drift --scheduler local``
+  starts it (``drift_core.distributed.local_cluster``);
 * on one of 2 worker processes (1 thread each).
 
 Each timing is the median of ``--repeats`` runs after one warm-up run (the warm-up imports
@@ -33,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from drift_core import TaskSpec
-from drift_core.distributed import profile_shards
+from drift_core.distributed import local_cluster, profile_shards
 
 N_SHARDS = 8
 
@@ -72,7 +73,7 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", metavar="PATH", help="write the results here")
     args = ap.parse_args()
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     scale = 10 if args.small else 1
     seqs, images = 25_000 // scale, 1_250 // scale
@@ -89,8 +90,7 @@ def main() -> None:
         startup = {}
         for workers in (1, 2):
             t0 = time.perf_counter()
-            with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                    Client(cluster, set_as_default=False) as client:
+            with local_cluster(n_workers=workers) as cluster, Client(cluster, set_as_default=False) as client:
                 client.wait_for_workers(workers, timeout=120)
                 startup[workers] = time.perf_counter() - t0
                 for name, spec, _, _ in cases:

@@ -44,9 +44,10 @@ def client() -> Iterator[Any]:
     import dask
 
     # Two busy cores: generous, bounded waits for the workers to come up.
-    with dask.config.set({"distributed.comm.timeouts.connect": "60s"}), \
-            distributed.LocalCluster(n_workers=2, processes=True, threads_per_worker=1,
-                                     dashboard_address=":0") as cluster, \
+    from drift_core.distributed import local_cluster
+
+    # a distributed.LocalCluster of 2 worker processes with 1 thread each
+    with dask.config.set({"distributed.comm.timeouts.connect": "60s"}), local_cluster(n_workers=2) as cluster, \
             distributed.Client(cluster, set_as_default=False, timeout="60s") as c:
         c.wait_for_workers(2, timeout=120)
         yield c
