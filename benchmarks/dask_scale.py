@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from drift_core import TaskSpec
-from drift_core.distributed import local_cluster, profile_shards
+from drift_core.distributed import SPLIT_EVERY, local_cluster, profile_shards
 
 N_SHARDS = 8
 
@@ -72,6 +72,7 @@ def main() -> None:
     ap.add_argument("--small", action="store_true", help="1/10 of the data (a quick check)")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--json", metavar="PATH", help="write the results here")
+    ap.add_argument("--split-every", type=int, default=SPLIT_EVERY, help="profiles merged together per tree level")
     args = ap.parse_args()
     from distributed import Client
 
@@ -86,7 +87,7 @@ def main() -> None:
         results: dict[tuple[str, str], tuple[float, Any]] = {}
         for name, spec, _, _ in cases:
             results[(name, "in-process")] = median_time(
-                lambda spec=spec, name=name: profile_shards(data[name], spec, sample_size=None), args.repeats)
+                lambda spec=spec, name=name: profile_shards(data[name], spec, sample_size=None, split_every=args.split_every), args.repeats)
         startup = {}
         for workers in (1, 2):
             t0 = time.perf_counter()
@@ -96,7 +97,8 @@ def main() -> None:
                 for name, spec, _, _ in cases:
                     results[(name, f"{workers} workers")] = median_time(
                         lambda spec=spec, name=name, client=client: profile_shards(
-                            data[name], spec, sample_size=None, scheduler=client), args.repeats)
+                            data[name], spec, sample_size=None, scheduler=client, split_every=args.split_every),
+                        args.repeats)
         for name, _spec, n, unit in cases:
             ref = results[(name, "in-process")][1]
             for key in ("1 workers", "2 workers"):
@@ -107,7 +109,7 @@ def main() -> None:
                          "in_process_s": round(t_in, 3), "one_worker_s": round(t1, 3), "two_workers_s": round(t2, 3),
                          "speedup": round(t1 / t2, 2), "efficiency": round(t1 / t2 / 2, 2),
                          "items_per_s_two_workers": round(n / t2)})
-    print(f"{N_SHARDS} shards each; {data['n_tokens']:,} tokens; cluster start-up: "
+    print(f"{N_SHARDS} shards each, split_every={args.split_every}; {data['n_tokens']:,} tokens; cluster start-up: "
           f"{startup[1]:.1f} s (1 worker), {startup[2]:.1f} s (2 workers); load average before: {load[0]:.2f}")
     print("| data | items | MB | in-process s | 1 worker s | 2 workers s | speedup | efficiency |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
@@ -116,7 +118,7 @@ def main() -> None:
               f"{r['one_worker_s']:.2f} | {r['two_workers_s']:.2f} | {r['speedup']:.2f}x | {r['efficiency']:.0%} |")
     if args.json:
         Path(args.json).write_text(json.dumps({
-            "benchmark": "dask_scale", "shards": N_SHARDS, "repeats": args.repeats, "cpu_count": os.cpu_count(),
+            "benchmark": "dask_scale", "shards": N_SHARDS, "split_every": args.split_every, "repeats": args.repeats, "cpu_count": os.cpu_count(),
             "platform": platform.platform(), "load_average_before": load, "cluster_startup_s": startup,
             "n_tokens": data["n_tokens"], "rows": rows}, indent=2))
 

@@ -45,6 +45,7 @@ from numpy.typing import NDArray
 
 from ._inputs import check_sample_size
 from ._validate import InputError
+from .io import DataFileError, open_dataset, profile_file
 from .profile import compute_dataset_profile, merge_profiles
 from .spec import TaskSpec
 
@@ -189,8 +190,7 @@ def shard_paths(source: str | Path | Sequence[str | Path]) -> list[Path]:
     if isinstance(source, (str, Path)):
         text = str(source)
         if Path(text).is_dir():
-            found = [p for p in Path(text).iterdir()
-                     if p.is_file() and p.suffix.lower() in SHARD_SUFFIXES and not p.name.startswith((".", "_"))]
+            found = [p for p in Path(text).iterdir() if _is_shard_file(p)]
             what = f"folder {text} holds no shard files ({', '.join(SHARD_SUFFIXES)})"
         elif _has_magic(text):
             import glob
@@ -212,6 +212,10 @@ def _has_magic(text: str) -> bool:
     return any(c in text for c in "*?[")
 
 
+def _is_shard_file(p: Path) -> bool:
+    return p.is_file() and p.suffix.lower() in SHARD_SUFFIXES and not p.name.startswith((".", "_"))
+
+
 def is_sharded(source: str | Path) -> bool:
     """Whether ``source`` names several files to profile together: a glob, or a folder holding
     :data:`SHARD_SUFFIXES` files (a folder of images only is one image dataset).
@@ -225,24 +229,17 @@ def is_sharded(source: str | Path) -> bool:
     if _has_magic(text) and not Path(text).exists():
         return True
     p = Path(text)
-    return p.is_dir() and any(q.is_file() and q.suffix.lower() in SHARD_SUFFIXES and not q.name.startswith((".", "_"))
-                              for q in p.iterdir())
+    return p.is_dir() and any(_is_shard_file(q) for q in p.iterdir())
 
 
 def _count_shard(path: str, spec: TaskSpec, column: str | None) -> int:
-    from .io import open_dataset
-
     n = open_dataset(path, spec, column).n_records
     if n == 0:
-        from .io import DataFileError
-
         raise DataFileError(path, "no records (the file is empty)")
     return int(n)
 
 
 def _profile_shard(path: str, spec: TaskSpec, sample_size: int | None, seed: int, column: str | None) -> dict[str, Any]:
-    from .io import profile_file
-
     return profile_file(path, spec, sample_size=sample_size, seed=seed, column=column)
 
 
@@ -401,8 +398,10 @@ def profile_dask(
         A DataFrame's column holding the token ids or text (or, for outputs, the predictions).
     scheduler : None, "local", str or distributed.Client
         ``None`` uses Dask's current scheduler (the default ``Client`` if one was created, else
-        threads); ``"local"`` starts a ``distributed.LocalCluster`` for this call; another string
-        is a running scheduler's address; a ``Client`` is used as it is.
+        threads); ``"local"`` starts a ``distributed.LocalCluster`` for this call (see
+        :func:`local_cluster`); ``"sync"``, ``"threads"`` or ``"processes"`` name one of Dask's
+        single-machine schedulers; another string is a running scheduler's address; a ``Client``
+        is used as it is.
     split_every : int
         Partition profiles merged together at each level of the tree.
 

@@ -197,6 +197,16 @@ def test_one_shard_takes_profile_files_own_sample(tmp_path):
     assert profile_shards(tmp_path, spec, sample_size=50, seed=4) == profile_file(tmp_path / "one.jsonl", spec, sample_size=50, seed=4)
 
 
+def test_a_shard_the_sample_takes_nothing_from_is_not_read(tmp_path):
+    (tmp_path / "a-broken.jsonl").write_text('{"input_ids": [1, 2,\n')  # one record, invalid: fails if read
+    (tmp_path / "b-big.txt").write_text("word\n" * 5000)
+    plan = sample_plan([1, 5000], 5, seed=0)
+    assert len(plan[0]) == 0  # this seed takes nothing from the broken shard
+    assert profile_shards(tmp_path, TaskSpec("text"), sample_size=5, seed=0)["n_samples"] == 5
+    with pytest.raises(DataFileError, match="a-broken.jsonl: line 1: invalid JSON"):
+        profile_shards(tmp_path, TaskSpec("text"), sample_size=None)
+
+
 def test_bad_shard_error_names_the_shard_and_line(client, tmp_path):
     items = _ids_items(60, seed=10)
     for i in range(4):
