@@ -6,6 +6,7 @@ Equality with the single-process profile is exact for every count and histogram;
 
 from __future__ import annotations
 
+import faulthandler
 import json
 import math
 import subprocess
@@ -36,6 +37,18 @@ from drift_core.io import profile_file
 #: Relative tolerance for float sums merged in another order than one pass does (measured: ~1e-15).
 RTOL = 1e-12
 NO_DASK = "dask[distributed] is not installed (pip install 'driftboard[dask]')"
+
+
+#: No test of this module may take longer (two busy cores: generous, but bounded; a hung cluster
+#: ends the test process with every thread's traceback instead of holding the suite forever).
+TEST_TIMEOUT_S = 240
+
+
+@pytest.fixture(autouse=True)
+def _bounded_time() -> Iterator[None]:
+    faulthandler.dump_traceback_later(TEST_TIMEOUT_S, exit=True)
+    yield
+    faulthandler.cancel_dump_traceback_later()
 
 
 @pytest.fixture(scope="module")
