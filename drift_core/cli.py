@@ -172,7 +172,7 @@ def _profile_shards(path: str, spec: TaskSpec, scheduler: str | None, prediction
         if "drift.client" not in ctx.meta:
             ctx.meta["drift.client"] = ctx.with_resource(scheduler_client(scheduler))
         client = ctx.meta["drift.client"]
-    return profile_shards(path, spec, scheduler=client, **kw)
+    return profile_shards(path if is_sharded(path) else [path], spec, scheduler=client, **kw)
 
 
 def _first_file(data: str) -> str:

@@ -365,6 +365,15 @@ def test_cli_scheduler_local_starts_a_cluster_for_the_command(tmp_path):
     assert_same_profile(json.loads(res.output), compute_dataset_profile(images, TaskSpec("vision"), sample_size=None))
 
 
+def test_cli_scheduler_profiles_a_single_file_on_a_worker(client, tmp_path):
+    items = _ids_items(200, seed=19)
+    (tmp_path / "batch.jsonl").write_text("".join(json.dumps(it) + "\n" for it in items))
+    res = CliRunner().invoke(cli, ["profile", str(tmp_path / "batch.jsonl"), "--scheduler", client.scheduler.address,
+                                   "--sample-size", "50", "--seed", "3"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output) == profile_file(tmp_path / "batch.jsonl", TaskSpec("text"), sample_size=50, seed=3)
+
+
 def test_cli_profile_shards_without_a_scheduler_merges_in_process(tmp_path):
     items = _ids_items(300, seed=17)
     _write_parquet_shards(tmp_path / "s", items, n_shards=3)
