@@ -12,6 +12,9 @@ of uint8 images (N, 3, 64, 64) to a temporary folder, then profiles each folder 
 Each timing is the median of ``--repeats`` runs after one warm-up run (the warm-up imports
 drift_core, numpy and pyarrow in the workers); starting a cluster is timed apart. Speedup =
 t(1 worker) / t(2 workers); efficiency = speedup / 2. All runs must give the same profile.
+"bound" is the best efficiency that the in-process CPU times of profiling the shards and of
+merging their profiles allow (see :func:`cpu_model`), a number that other processes on a shared
+machine move much less than the wall-clock ones.
 
 Run: ``.venv/bin/python benchmarks/dask_scale.py [--small] [--repeats 3] [--json out.json]``
 """
@@ -34,7 +37,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from drift_core import TaskSpec
-from drift_core.distributed import SPLIT_EVERY, local_cluster, profile_shards
+from drift_core.distributed import SPLIT_EVERY, local_cluster, merge_all, profile_shards
+from drift_core.io import profile_file
 
 N_SHARDS = 8
 
@@ -55,6 +59,28 @@ def write_shards(folder: Path, seqs_per_shard: int, images_per_shard: int) -> di
         np.save(vision / f"part-{i:02d}.npy", rng.integers(0, 256, size=(images_per_shard, 3, 64, 64), dtype=np.uint8))
     mb = {k: sum(p.stat().st_size for p in d.iterdir()) / 2**20 for k, d in (("text", text), ("vision", vision))}
     return {"text": text, "vision": vision, "n_tokens": n_tokens, "mb": mb}
+
+
+def cpu_model(folder: Path, spec: TaskSpec, split_every: int) -> tuple[float, float, float]:
+    """CPU seconds (``time.process_time``: other processes on the machine move it much less than
+    wall time) of profiling the shards and of merging their profiles along the tree, and the best
+    2-worker efficiency they allow: the shards split evenly over the 2 workers, then each level of
+    the tree (as ``reduce_tree`` builds it) in ceil(groups / 2) rounds of its mean group cost."""
+    paths = sorted(str(p) for p in folder.iterdir())
+    t0 = time.process_time()
+    level: list[Any] = [profile_file(p, spec, sample_size=None) for p in paths]
+    profile_s = time.process_time() - t0
+    merge_s, critical = 0.0, profile_s / 2
+    while True:
+        groups = [level[i : i + split_every] for i in range(0, len(level), split_every)] if len(level) > split_every else [level]
+        t0 = time.process_time()
+        level = [merge_all(g) for g in groups]
+        cost = time.process_time() - t0
+        merge_s += cost
+        critical += cost / len(groups) * -(-len(groups) // 2)
+        if len(level) == 1:
+            break
+    return profile_s, merge_s, (profile_s + merge_s) / (2 * critical)
 
 
 def median_time(fn: Callable[[], Any], repeats: int) -> tuple[float, Any]:
@@ -99,6 +125,7 @@ def main() -> None:
                         lambda spec=spec, name=name, client=client: profile_shards(
                             data[name], spec, sample_size=None, scheduler=client, split_every=args.split_every),
                         args.repeats)
+        cpu = {name: cpu_model(data[name], spec, args.split_every) for name, spec, _, _ in cases}
         for name, _spec, n, unit in cases:
             ref = results[(name, "in-process")][1]
             for key in ("1 workers", "2 workers"):
@@ -108,14 +135,17 @@ def main() -> None:
             rows.append({"data": name, "items": n, "unit": unit, "mb": round(data["mb"][name], 1),
                          "in_process_s": round(t_in, 3), "one_worker_s": round(t1, 3), "two_workers_s": round(t2, 3),
                          "speedup": round(t1 / t2, 2), "efficiency": round(t1 / t2 / 2, 2),
-                         "items_per_s_two_workers": round(n / t2)})
+                         "items_per_s_two_workers": round(n / t2),
+                         "cpu_profile_s": round(cpu[name][0], 3), "cpu_merge_s": round(cpu[name][1], 3),
+                         "efficiency_bound": round(cpu[name][2], 2)})
     print(f"{N_SHARDS} shards each, split_every={args.split_every}; {data['n_tokens']:,} tokens; cluster start-up: "
           f"{startup[1]:.1f} s (1 worker), {startup[2]:.1f} s (2 workers); load average before: {load[0]:.2f}")
-    print("| data | items | MB | in-process s | 1 worker s | 2 workers s | speedup | efficiency |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| data | items | MB | in-process s | 1 worker s | 2 workers s | speedup | efficiency | CPU s: shards + merges | bound |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['data']} ({N_SHARDS} shards) | {r['items']:,} {r['unit']} | {r['mb']:.0f} | {r['in_process_s']:.2f} | "
-              f"{r['one_worker_s']:.2f} | {r['two_workers_s']:.2f} | {r['speedup']:.2f}x | {r['efficiency']:.0%} |")
+              f"{r['one_worker_s']:.2f} | {r['two_workers_s']:.2f} | {r['speedup']:.2f}x | {r['efficiency']:.0%} | "
+              f"{r['cpu_profile_s']:.2f} + {r['cpu_merge_s']:.2f} | {r['efficiency_bound']:.0%} |")
     if args.json:
         Path(args.json).write_text(json.dumps({
             "benchmark": "dask_scale", "shards": N_SHARDS, "split_every": args.split_every, "repeats": args.repeats, "cpu_count": os.cpu_count(),

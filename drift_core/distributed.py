@@ -3,8 +3,12 @@
 Every part (a partition of a dask Array, DataFrame or Bag, or one shard file) is profiled on its
 own, where it lives (a Dask worker), with ``sample_size=None`` on the items it keeps, and the part
 profiles are added with :func:`~drift_core.merge_profiles` along a tree: groups of ``split_every``
-(default 8) neighbouring parts are merged, then groups of those, until one profile is left (the
-tree of ``dask.bag.Bag.reduction``). Merging is exact for every count and histogram, so with
+(default 4) neighbouring parts are merged, then groups of those, until one profile is left (the
+tree of ``dask.bag.Bag.reduction``, whose default is 8: merging text profiles is not cheap, about
+a fifth of the CPU time of profiling 8 Parquet shards of 25,000 sequences, and with groups of 8
+the 7 merges of 8 shards run one after another on one worker, which caps 2 workers at 84% parallel
+efficiency; with groups of 4 the two halves merge in parallel, 98%, per ``benchmarks/dask_scale.py``'s
+CPU-time model). Merging is exact for every count and histogram, so with
 ``sample_size=None`` the result is the profile of the whole data; sums of floats (token share sums,
 pixel moments) are added in another order than in one pass and agree to ~1e-12 relative.
 
@@ -51,8 +55,8 @@ from .spec import TaskSpec
 
 T = TypeVar("T")
 
-#: Parts merged together at each level of the tree (as ``dask.bag.Bag.reduction``).
-SPLIT_EVERY = 8
+#: Parts merged together at each level of the tree (``dask.bag.Bag.reduction``'s ``split_every``).
+SPLIT_EVERY = 4
 #: Files that a folder of shards is made of (anything else, images included, is not a shard).
 SHARD_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".txt", ".npy", ".npz", ".zip")
 
