@@ -166,6 +166,17 @@ def shard_seed(seed: int, part: int) -> int:
     return int(np.random.SeedSequence(seed, spawn_key=(part,)).generate_state(1)[0])
 
 
+def _check(task_spec: Any, sample_size: Any, seed: Any, split_every: Any) -> None:
+    """The arguments every entry point takes, checked before any work is sent to a cluster."""
+    if not isinstance(task_spec, TaskSpec):
+        raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
+    check_sample_size(sample_size)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise TypeError(f"seed must be a non-negative int, got {seed!r}")
+    if isinstance(split_every, bool) or not isinstance(split_every, int) or split_every < 2:
+        raise ValueError(f"split_every must be an int >= 2, got {split_every!r}")
+
+
 def _finish(profile: dict[str, Any] | None, n_total: int | None, sample_size: int | None, seed: int) -> dict[str, Any]:
     if profile is None:
         raise ValueError("dataset is empty: nothing to profile")
@@ -301,9 +312,7 @@ def profile_shards(
     >>> p["n_samples"], p["n_tokens"]
     (3, 7)
     """
-    if not isinstance(task_spec, TaskSpec):
-        raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
-    check_sample_size(sample_size)
+    _check(task_spec, sample_size, seed, split_every)
     paths = [str(p) for p in shard_paths(shards)]
     with scheduler_client(scheduler) as client:
         if sample_size is None:
@@ -422,9 +431,7 @@ def profile_dask(
     >>> p["n_samples"], p["n_tokens"], p["token_counts"]
     (6, 12, [3, 3, 2, 2, 2])
     """
-    if not isinstance(task_spec, TaskSpec):
-        raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
-    check_sample_size(sample_size)
+    _check(task_spec, sample_size, seed, split_every)
     _import_dask()
     from dask import delayed
 

@@ -253,6 +253,17 @@ def test_dataframe_of_stringified_id_lists_is_a_clear_error():
         profile_dask(frame, TaskSpec("text"), sample_size=None, scheduler="sync")
 
 
+@pytest.mark.parametrize("kwargs, message", [
+    ({"seed": -1}, "seed must be a non-negative int"),
+    ({"seed": 1.5}, "seed must be a non-negative int"),
+    ({"split_every": 1}, "split_every must be an int >= 2"),
+    ({"sample_size": 0}, "sample_size must be a positive int or None"),
+], ids=["negative-seed", "float-seed", "split-every-1", "sample-size-0"])
+def test_bad_arguments_are_refused_before_any_shard_is_read(tmp_path, kwargs, message):
+    with pytest.raises((TypeError, ValueError), match=message):
+        profile_shards(tmp_path / "missing-*.parquet", TaskSpec("text"), **kwargs)
+
+
 def test_empty_glob_is_a_clear_error(tmp_path):
     with pytest.raises(FileNotFoundError, match=r"no files match .*nothing-\*\.parquet"):
         shard_paths(str(tmp_path / "nothing-*.parquet"))
