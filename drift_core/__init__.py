@@ -17,6 +17,8 @@ _EXPORTS = {
     "compare_profiles": "compare",
     "js_distance": "divergence",
     "kl_bits": "divergence",
+    "profile_dask": "distributed",
+    "profile_shards": "distributed",
     "DataFileError": "io",
     "profile_file": "io",
     "METRICS": "metrics",
@@ -55,7 +57,9 @@ __all__ = [
     "kl_bits",
     "merge_profiles",
     "metric_info",
+    "profile_dask",
     "profile_file",
+    "profile_shards",
     "token_share_changes",
     "validate_profile",
     "words",
@@ -84,6 +88,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:
     from ._validate import InputError
     from .compare import MIN_ITEMS, compare_profiles
+    from .distributed import profile_dask, profile_shards
     from .divergence import js_distance, kl_bits
     from .io import DataFileError, profile_file
     from .metrics import METRICS, MetricInfo, expected_metrics, metric_info

@@ -32,6 +32,7 @@ from .alerts import (
 )
 from .compare import compare_profiles
 from .console import comparison_report, run_details, runs_table, sample_description
+from .distributed import is_sharded, profile_shards, scheduler_client, shard_paths
 from .history import HistoryRule, HistoryVerdict, reference_history
 from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
 from .io import DataFileError, guess_modality, profile_file
@@ -149,12 +150,40 @@ def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pi
     return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range)  # type: ignore[arg-type]
 
 
-def _profile_with_progress(path: str, spec: TaskSpec, **kw: Any) -> dict[str, Any]:
+def _profile_with_progress(path: str, spec: TaskSpec, scheduler: str | None = None, **kw: Any) -> dict[str, Any]:
+    if scheduler is not None or is_sharded(path):
+        return _profile_shards(path, spec, scheduler, **kw)
     update, close = _progress(f"profiling {Path(path).name}")
     try:
         return profile_file(path, spec, progress=update, **kw)
     finally:
         close()
+
+
+def _profile_shards(path: str, spec: TaskSpec, scheduler: str | None, predictions_path: str | None = None,
+                    **kw: Any) -> dict[str, Any]:
+    """A folder / glob of shards (or one file) on a Dask cluster, or shard by shard in this process."""
+    if predictions_path is not None:
+        raise CliError("--predictions/--ref-predictions/--new-predictions cannot be used with shards or --scheduler: "
+                       "each shard carries its own (a 'prediction' field / column, an .npz 'predictions' array)")
+    client = None
+    if scheduler is not None:  # one client (one LocalCluster for 'local') per command, closed with it
+        ctx = click.get_current_context()
+        if "drift.client" not in ctx.meta:
+            ctx.meta["drift.client"] = ctx.with_resource(scheduler_client(scheduler))
+        client = ctx.meta["drift.client"]
+    return profile_shards(path if is_sharded(path) else [path], spec, scheduler=client, **kw)
+
+
+def _first_file(data: str) -> str:
+    """``data``, or its first shard when it is a folder / glob of shards (to guess the modality)."""
+    return str(shard_paths(data)[0]) if is_sharded(data) else data
+
+
+_scheduler_option = click.option(
+    "--scheduler", metavar="ADDRESS|local",
+    help="Profile data files on a Dask cluster: a scheduler's address (tcp://host:8786) or 'local' (a LocalCluster "
+         "for this command); needs driftboard[dask]. Data may be a folder or glob of shards, with or without it.")
 
 
 # -- the command group -----------------------------------------------------------------------------
@@ -215,19 +244,21 @@ def spec_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--run-name", help="Name of the run (default: the file name).")
 @click.option("--notes", default="", help="Notes stored with the run.")
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the profile JSON here ('-' for stdout).")
+@_scheduler_option
 def profile(data: str, modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, predictions: str | None,
-            db: str | None, run_name: str | None, notes: str, out: str | None) -> int:
+            db: str | None, run_name: str | None, notes: str, out: str | None, scheduler: str | None = None) -> int:
     """Profile DATA (a data file, or a folder / .zip of images).
 
-    Without --db or --out the profile JSON is printed on stdout.
+    Without --db or --out the profile JSON is printed on stdout. DATA may also be a folder or glob
+    of shards (profiled one by one and merged, on the --scheduler cluster if given).
     """
-    modality = modality or guess_modality(data)
+    modality = modality or guess_modality(_first_file(data))
     if modality is None:
         raise click.UsageError(f"cannot tell the modality of {data}; pass --modality text|vision")
     spec = _spec(modality, num_classes, channels_last, pixel_range)
     prof = _profile_with_progress(data, spec, sample_size=_sample_size(sample_size), seed=seed,
-                                  predictions_path=predictions, column=column)
+                                  predictions_path=predictions, column=column, scheduler=scheduler)
     to_stdout = out == "-" or (out is None and db is None)
     if to_stdout:
         click.echo(json.dumps(prof, allow_nan=False))
@@ -262,7 +293,7 @@ class _Side:
 
 def _resolve(side: _Side, store: ExperimentDB | None) -> None:
     path = Path(side.arg)
-    if path.exists():
+    if path.exists() or is_sharded(side.arg):
         if path.is_file() and path.suffix.lower() == ".json":
             try:
                 obj = json.loads(path.read_text())
@@ -327,13 +358,14 @@ def _thresholds(values: tuple[str, ...]) -> dict[str, tuple[float, float]] | Non
               help="What alerts (webhook and exit code): the per-batch status, the history rule (needs --db), or either.")
 @history_options
 @spec_options
+@_scheduler_option
 def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | None, alert_on: str,
             webhook_retries: int, webhook_backoff: float | None, webhook_timeout: float, webhook_deadline: float,
             thresholds: tuple[str, ...], alpha: float,
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, metrics_file: str | None = None,
-            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05) -> int:
+            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05, scheduler: str | None = None) -> int:
     """Compare NEW with REF and exit 0 ok / 1 warn / 2 alert (3 on error).
 
     REF and NEW are run ids or names in --db, profile JSON files, or data files. With --db the
@@ -362,7 +394,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
                 other = sides[1] if s is sides[0] else sides[0]
                 s.spec = _data_spec(s, other, modality, num_classes, channels_last, pixel_range)
                 s.profile = _profile_with_progress(s.arg, s.spec, sample_size=size, seed=seed,
-                                                   predictions_path=preds, column=column)
+                                                   predictions_path=preds, column=column, scheduler=scheduler)
                 s.name = name or Path(s.arg).name
         ref_side, new_side = sides
         assert ref_side.profile is not None and new_side.profile is not None
@@ -404,7 +436,7 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
                channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
     """A data file is profiled like the other side (its run's TaskSpec), unless options say otherwise."""
     base = other.spec or (TaskSpec.from_dict(other.profile["task"]) if other.profile else None)
-    m = modality or (base.modality if base else None) or guess_modality(side.arg)
+    m = modality or (base.modality if base else None) or guess_modality(_first_file(side.arg))
     if m is None:
         raise click.UsageError(f"cannot tell the modality of {side.arg}; pass --modality text|vision")
     if base is not None and base.modality == m:
