@@ -34,7 +34,7 @@ from .compare import compare_profiles
 from .console import comparison_report, run_details, runs_table, sample_description
 from .history import HistoryRule, HistoryVerdict, reference_history
 from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
-from .io import DataFileError, guess_modality, profile_file
+from .io import PREDICTION_SUFFIXES, DataFileError, guess_modality, profile_file
 from .io._common import TOO_DEEP
 from .metrics_export import metrics_text, write_metrics_file
 from .schema import validate_profile
@@ -407,6 +407,8 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
     """A data file is profiled like the other side (its run's TaskSpec), unless options say otherwise."""
     base = other.spec or (TaskSpec.from_dict(other.profile["task"]) if other.profile else None)
     m = modality or (base.modality if base else None) or guess_modality(side.arg)
+    if m == "outputs" and Path(side.arg).suffix.lower() not in PREDICTION_SUFFIXES:
+        m = guess_modality(side.arg) or m  # a data file carrying predictions: its outputs part is compared
     if m is None:
         raise click.UsageError(f"cannot tell the modality of {side.arg}; pass --modality text|vision|outputs")
     if base is not None and base.modality == m:

@@ -67,6 +67,10 @@ class CsvReader(Reader):
                 raise self.err("not valid UTF-8", line=1) from None
             self.n_records = self._count(reader)
         others = [c for c in self.header if c != spec.prediction_key]
+        if not others and column is None:
+            raise self.err(f"holds only a {spec.prediction_key!r} column: a predictions file? Profile it alone with "
+                           "TaskSpec('outputs') / --modality outputs, or pass it as the predictions of a data file",
+                           line=1)
         try:
             self.field = pick_text_field(self.header, spec, column, others, "column", "other")
         except ValueError as e:
