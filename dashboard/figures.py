@@ -519,10 +519,11 @@ def comparison_figures(
 ) -> dict[str, go.Figure]:
     """Every figure for one comparison, keyed by a short id, in the order the views show them."""
     figs: dict[str, go.Figure] = {"scores": drift_scores_figure(result)}
-    if ref["modality"] == "text":
+    inputs = {ref["modality"], new["modality"]}  # an outputs profile has no input charts
+    if inputs == {"text"}:
         figs["seq_length"] = seq_length_figure(ref, new)
         figs["tokens"] = token_changes_figure(ref, new)
-    else:
+    elif inputs == {"vision"}:
         figs["channels"] = channel_means_figure(ref, new)
         figs["brightness"] = brightness_figure(ref, new)
     if "prediction_hist" in ref and "prediction_hist" in new:
