@@ -106,7 +106,7 @@ def _short(e: BaseException) -> str:
 
 
 #: Kept rows closer than this many bytes apart are read in one go (one read instead of two seeks).
-_GAP_BYTES = 1 << 20
+_GAP_BYTES = 128 * 2**10
 
 
 class NpyRows:
