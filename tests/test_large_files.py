@@ -29,14 +29,14 @@ VISION = TaskSpec("vision", keep_examples=False)
 linux_only = pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
 
 CHILD = r"""
-import io, json, resource, sys
+import io, json, sys
 from pathlib import Path
 import numpy as np
 from drift_core import TaskSpec
 from drift_core.io import InMemoryFile, profile_file
 
-def vm_peak():
-    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith("VmPeak:"))
+def status(key):
+    line = next(l for l in Path("/proc/self/status").read_text().splitlines() if l.startswith(key + ":"))
     return int(line.split()[1]) * 1024
 
 spec = TaskSpec("vision", keep_examples=False)
@@ -45,7 +45,7 @@ np.save(buf, np.zeros((2, 3, 4, 4), dtype=np.uint8))
 profile_file(InMemoryFile("warm.npy", buf.getvalue()), spec, sample_size=None)  # lazy imports done
 mode, path = sys.argv[1], sys.argv[2]
 if mode == "imports":
-    out = {"vm_peak": vm_peak()}
+    out = {"vm_peak": status("VmPeak")}
 elif mode == "profile":
     p = profile_file(path, spec, sample_size=None, chunk_size=512)
     out = {"n_samples": p["n_samples"], "brightness_mean": p["brightness_mean"]}
@@ -55,7 +55,9 @@ else:
         out = {"loaded": True}
     except MemoryError:
         out = {"loaded": False}
-out["max_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+# Peak RSS of this process image: VmHWM, not ru_maxrss, which Linux carries over from before exec
+# (the forked pytest worker's RSS would count).
+out["max_rss"] = status("VmHWM")
 print(json.dumps(out))
 """
 
