@@ -205,8 +205,9 @@ class ParquetReader(Reader):
         return self.field if key in (self.spec.input_ids_key, self.spec.text_key) else None
 
     def batches(self, chunk_size: int, keep: NDArray[np.int64] | None, columns: list[str]) -> Iterator[tuple[NDArray[np.int64], Any]]:
-        """``(positions, record batch of those rows)``, up to ``chunk_size`` rows each, reading only
-        the row groups that hold kept rows and, in each, no further than its last kept row."""
+        """``(positions, record batch of those rows)``, up to ``chunk_size`` rows each (a sample's
+        kept rows one row group at a time), reading only the row groups that hold kept rows and, in
+        each, no further than its last kept row."""
         import pyarrow as pa
 
         pending: list[tuple[NDArray[np.int64], Any]] = []
@@ -235,8 +236,11 @@ class ParquetReader(Reader):
                     start = stop
                     if stop > last:
                         break  # the rest of this row group holds no kept row
-            if pending:
-                yield self._joined(pending)
+                if pending:
+                    # Yielded per row group: small taken rows kept across row groups would sit between
+                    # the big freed decode buffers and fragment the heap (measured: +280 MB over 5 GB).
+                    yield self._joined(pending)
+                    pending, n_pending = [], 0
         except (pa.ArrowException, OSError) as e:
             raise self.err(f"cannot read the Parquet data from row {start + 1} on ({e})") from None
 
