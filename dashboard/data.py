@@ -144,7 +144,9 @@ def compare(
 
 
 def _kind(profile: dict[str, Any]) -> str:
-    return str(profile.get("token_kind", "ids")) if profile["modality"] == "text" else "vision"
+    if profile["modality"] != "text":
+        return str(profile["modality"])  # "vision" or "outputs"
+    return str(profile.get("token_kind", "ids"))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

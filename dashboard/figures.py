@@ -595,10 +595,11 @@ def comparison_figures(
 ) -> dict[str, go.Figure]:
     """Every figure for one comparison, keyed by a short id, in the order the views show them."""
     figs: dict[str, go.Figure] = {"scores": drift_scores_figure(result)}
-    if ref["modality"] == "text":
+    inputs = {ref["modality"], new["modality"]}  # an outputs profile has no input charts
+    if inputs == {"text"}:
         figs["seq_length"] = seq_length_figure(ref, new, top_contributors(result, "seq_length_js"))
         figs["tokens"] = token_changes_figure(ref, new, contributors=top_contributors(result, "token_freq_js"))
-    else:
+    elif inputs == {"vision"}:
         by_channel = [top_contributors(result, f"channel_{c}_mean_js", 1) for c in range(int(ref["n_channels"]))]
         figs["channels"] = channel_means_figure(ref, new, by_channel)
         figs["brightness"] = brightness_figure(ref, new, top_contributors(result, "brightness_js"))

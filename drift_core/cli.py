@@ -35,7 +35,7 @@ from .console import comparison_report, run_details, runs_table, sample_descript
 from .distributed import is_sharded, profile_shards, scheduler_client, shard_paths
 from .history import HistoryRule, HistoryVerdict, reference_history
 from .history_cli import ALERT_BY, alert_decision, history_command, history_options, webhook_history
-from .io import DataFileError, guess_modality, profile_file
+from .io import PREDICTION_SUFFIXES, DataFileError, guess_modality, profile_file
 from .io._common import TOO_DEEP
 from .metrics_export import metrics_text, write_metrics_file
 from .schema import validate_profile
@@ -217,7 +217,9 @@ def cli(ctx: click.Context, debug: bool, limit_values: tuple[str, ...]) -> None:
 
 
 _spec_options = [
-    click.option("--modality", type=click.Choice(["text", "vision"]), help="Default: from the file kind."),
+    click.option("--modality", type=click.Choice(["text", "vision", "outputs"]),
+                 help="Default: from the file kind. 'outputs' profiles a predictions file alone (.csv/.tsv class "
+                      "or score columns, .npy, .parquet); it is never guessed."),
     click.option("--num-classes", type=click.IntRange(min=1),
                  help="Number of classes of the predictions (at most --limit max_classes, default 100,000)."),
     click.option("--column", help="Field, column or .npz array holding the data (auto-detected otherwise)."),
@@ -248,14 +250,14 @@ def spec_options(f: Callable[..., Any]) -> Callable[..., Any]:
 def profile(data: str, modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, predictions: str | None,
             db: str | None, run_name: str | None, notes: str, out: str | None, scheduler: str | None = None) -> int:
-    """Profile DATA (a data file, or a folder / .zip of images).
+    """Profile DATA (a data file, or a folder / .zip of images; with --modality outputs, a predictions file).
 
     Without --db or --out the profile JSON is printed on stdout. DATA may also be a folder or glob
     of shards (profiled one by one and merged, on the --scheduler cluster if given).
     """
     modality = modality or guess_modality(_first_file(data))
     if modality is None:
-        raise click.UsageError(f"cannot tell the modality of {data}; pass --modality text|vision")
+        raise click.UsageError(f"cannot tell the modality of {data}; pass --modality text|vision|outputs")
     spec = _spec(modality, num_classes, channels_last, pixel_range)
     prof = _profile_with_progress(data, spec, sample_size=_sample_size(sample_size), seed=seed,
                                   predictions_path=predictions, column=column, scheduler=scheduler)
@@ -436,14 +438,20 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
                channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
     """A data file is profiled like the other side (its run's TaskSpec), unless options say otherwise."""
     base = other.spec or (TaskSpec.from_dict(other.profile["task"]) if other.profile else None)
-    m = modality or (base.modality if base else None) or guess_modality(_first_file(side.arg))
+    first = _first_file(side.arg)
+    m = modality or (base.modality if base else None) or guess_modality(first)
+    if m == "outputs" and Path(first).suffix.lower() not in PREDICTION_SUFFIXES:
+        m = guess_modality(first) or m  # a data file carrying predictions: its outputs part is compared
     if m is None:
-        raise click.UsageError(f"cannot tell the modality of {side.arg}; pass --modality text|vision")
+        raise click.UsageError(f"cannot tell the modality of {side.arg}; pass --modality text|vision|outputs")
     if base is not None and base.modality == m:
         d = base.to_dict()
         d.update({k: v for k, v in (("num_classes", num_classes), ("channels_last", channels_last),
                                     ("pixel_range", pixel_range)) if v is not None})
         return TaskSpec.from_dict(d)
+    if base is not None and "outputs" in (m, base.modality):
+        # Predictions against a run with predictions: the same classes, unless --num-classes says otherwise.
+        num_classes = num_classes if num_classes is not None else base.num_classes
     return _spec(m, num_classes, channels_last, pixel_range)
 
 
@@ -452,7 +460,7 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
 
 @cli.command()
 @click.option("--db", type=click.Path(dir_okay=False), required=True, help="Experiment DB.")
-@click.option("--modality", type=click.Choice(["text", "vision"]), help="Only runs of this modality.")
+@click.option("--modality", type=click.Choice(["text", "vision", "outputs"]), help="Only runs of this modality.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def runs(db: str, modality: str | None, as_json: bool) -> int:
     """List the runs of an experiment DB, newest first."""

@@ -14,7 +14,7 @@ from .table import INFO, moved_most, score_rows
 
 def sample_description(profile: Mapping[str, Any]) -> str:
     """``"400 sequences"`` or ``"1,000 images (sampled from 20,000)"``."""
-    unit = "sequences" if profile["modality"] == "text" else "images"
+    unit = {"text": "sequences", "vision": "images", "outputs": "predictions"}.get(profile["modality"], "items")
     n, total = profile["n_samples"], profile.get("n_total")
     return f"{n:,} {unit}" + (f" (sampled from {total:,})" if total and total != n else "")
 
@@ -102,7 +102,7 @@ def run_details(run: Mapping[str, Any], profile: Mapping[str, Any] | None, compa
             lines.append(f"  sequence length: mean {profile['seq_length_mean']:.1f}, std {profile['seq_length_std']:.1f}; "
                          f"{profile['n_tokens']:,} tokens ({profile['token_kind']})")
             lines.append(f"  top tokens: {', '.join(map(str, profile['top_tokens'][:10]))}")
-        else:
+        elif profile["modality"] == "vision":
             means = ", ".join(f"{m:.3f}" for m in profile["channel_means"])
             lines.append(f"  {profile['n_channels']} channel(s), pixel means [{means}], "
                          f"mean brightness {profile['brightness_mean']:.3f}")

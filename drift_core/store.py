@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # sqlite_utils imports pandas when it can: import it only whe
     import sqlite_utils
 
 #: Version of the DB layout written to ``PRAGMA user_version``.
-DB_SCHEMA_VERSION = 2
+DB_SCHEMA_VERSION = 3
 #: Artifact name under which :meth:`ExperimentDB.save_profile` stores a run's profile.
 PROFILE_ARTIFACT = "profile"
 BUSY_TIMEOUT_MS = 30_000
@@ -98,8 +98,34 @@ def _v2(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX comparisons_new ON comparisons (new_run_id)")
 
 
+_OLD_CHECK = "CHECK (modality IN ('text', 'vision'))"
+_NEW_CHECK = "CHECK (modality IN ('text', 'vision', 'outputs'))"
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    """Runs may be ``outputs`` (predictions alone): the CHECK on ``runs.modality`` is widened.
+
+    SQLite cannot alter a CHECK, and rebuilding ``runs`` inside this transaction would cascade the
+    drop to its artifacts (foreign keys are on). A widened CHECK holds for every existing row, so
+    the table's SQL is edited in place, as SQLite documents for removing constraints
+    (https://sqlite.org/lang_altertable.html, "Making Other Kinds Of Table Schema Changes"):
+    ``writable_schema``, bump ``schema_version``, integrity check, all in the caller's transaction.
+    """
+    version = int(conn.execute("PRAGMA schema_version").fetchone()[0])
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' AND name = 'runs'",
+                     (_OLD_CHECK, _NEW_CHECK))
+        conn.execute(f"PRAGMA schema_version = {version + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    if problems != ["ok"]:
+        raise sqlite3.DatabaseError(f"integrity check failed after widening runs.modality: {problems[:3]}")
+
+
 #: ``_MIGRATIONS[v]`` upgrades a DB from ``user_version`` v to v + 1. Append, never edit.
-_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2]
+_MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_v1, _v2, _v3]
 assert len(_MIGRATIONS) == DB_SCHEMA_VERSION
 
 
@@ -326,8 +352,8 @@ class ExperimentDB:
 
     def list_runs(self, modality: str | None = None) -> list[dict[str, Any]]:
         """All runs, newest first, as dicts (see :meth:`get_run`); only one modality if given."""
-        if modality is not None and modality not in ("text", "vision"):
-            raise StoreError(f"modality must be 'text' or 'vision', got {modality!r}")
+        if modality is not None and modality not in ("text", "vision", "outputs"):
+            raise StoreError(f"modality must be 'text', 'vision' or 'outputs', got {modality!r}")
         where, params = ("WHERE modality = ?", (modality,)) if modality else ("", ())
         rows = self._rows(f"SELECT * FROM runs {where} ORDER BY created_at DESC, id DESC", params)
         return [self._run_dict(r) for r in rows]

@@ -674,3 +674,39 @@ def test_the_history_rule_chart_and_verdict_are_shown(db_path):
     (chart,) = [c for c in at.get("plotly_chart") if "History rule" in c.proto.spec]
     assert any(m.value.startswith("**History rule**") for m in at.markdown)
     assert "CUSUM" in chart.proto.spec or "evidence" in chart.proto.spec
+
+
+@pytest.fixture
+def outputs_runs(db_path) -> dict[str, int]:
+    """Two outputs-only runs (predictions alone) added to the demo DB: a reference and a shifted batch."""
+    import numpy as np
+
+    from drift_core import TaskSpec, compute_dataset_profile
+
+    rng = np.random.default_rng(0)
+    spec = TaskSpec("outputs", num_classes=4)
+    with ExperimentDB(db_path) as db:
+        ref = db.create_run("preds-reference", spec, profile=compute_dataset_profile(
+            rng.integers(0, 4, 2000), spec, sample_size=None))
+        new = db.create_run("preds-shifted", spec, profile=compute_dataset_profile(
+            rng.choice(4, 2000, p=[0.02, 0.08, 0.2, 0.7]), spec, sample_size=None))
+    return {"ref": ref, "new": new}
+
+
+def test_an_outputs_only_comparison_shows_predictions_and_says_input_charts_do_not_apply(db_path, outputs_runs):
+    at = app(ref=outputs_runs["ref"], new=outputs_runs["new"])
+    assert status(at) == "alert"
+    assert any("outputs-only profile" in i.value and "do not apply" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 4  # scores, predictions, history, history rule
+    assert at.selectbox(key="cmp_new").options == [f"preds-shifted · 2,000 items · predictions only · "
+                                                   f"{ExperimentDB(db_path).get_run(outputs_runs['new'])['created_at'][:10]}"]
+
+
+def test_an_outputs_only_reference_profiles_a_predictions_file_from_the_server(db_path, outputs_runs, tmp_path, monkeypatch):
+    (tmp_path / "preds.csv").write_text("prediction\n" + "3\n" * 300 + "0\n" * 100)
+    monkeypatch.setenv("DRIFTBOARD_DATA_ROOTS", str(tmp_path))
+    at = app(ref=outputs_runs["ref"])
+    at.radio(key="cmp_source").set_value("Server path").run()
+    at.text_input(key="cmp_path").input(str(tmp_path / "preds.csv")).run()
+    assert status(at) == "alert" and not errors(at)[1:]
+    assert "**preds.csv** (400 items)" in main_text(at)

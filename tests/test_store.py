@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from drift_core.profile import compute_dataset_profile
 from drift_core.spec import TaskSpec
 from drift_core.store import _MIGRATIONS, DB_SCHEMA_VERSION, ExperimentDB, StoreError
 
@@ -259,7 +260,7 @@ def test_many_processes_creating_the_same_new_db_all_save(tmp_path: Path, attemp
     assert sorted(ids) == list(range(1, 9))
     with ExperimentDB(path) as handle:
         assert sorted(r["name"] for r in handle.list_runs()) == [f"run-{i}" for i in range(8)]
-        assert handle.schema_version == 2
+        assert handle.schema_version == DB_SCHEMA_VERSION
 
 
 def test_corrupt_json_inside_the_db_names_the_file_and_the_run(db: ExperimentDB, text_spec: TaskSpec,
@@ -317,3 +318,24 @@ def test_a_writer_killed_mid_save_leaves_a_readable_db_without_partial_runs(tmp_
         assert runs
         for r in runs:  # every run that exists has its whole profile: no half-saved run
             assert handle.load_profile(r["run_id"])["n_samples"] == text_profile["n_samples"]
+
+
+def test_a_version_2_db_is_migrated_to_hold_outputs_runs_keeping_its_artifacts(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    for migrate in _MIGRATIONS[:2]:
+        migrate(conn)
+    conn.execute("INSERT INTO runs (name, created_at, modality, notes, task_spec) VALUES ('old', '2024-01-01', 'text', '', ?)",
+                 (json.dumps(TaskSpec("text").to_dict()),))
+    conn.execute("INSERT INTO artifacts VALUES (1, 'note', '2024-01-01', '{\"a\": 1}')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.commit()
+    conn.close()
+    outputs = compute_dataset_profile([0, 2, 2], TaskSpec("outputs"))
+    with ExperimentDB(path) as db:
+        run = db.create_run("preds", TaskSpec("outputs"), profile=outputs)
+        assert db.get_artifact(1, "note") == {"a": 1}
+        assert [r["name"] for r in db.list_runs(modality="outputs")] == ["preds"]
+        assert db.load_profile(run)["prediction_hist"] == [1, 0, 2]
+        with pytest.raises(sqlite3.IntegrityError):
+            db.db.execute("INSERT INTO runs (name, created_at, modality, task_spec) VALUES ('x', 'now', 'audio', '{}')")

@@ -51,11 +51,14 @@ def run_label(run: dict[str, Any], kind: str | None = None) -> str:
     return f"{run['name']} · {size} · {kind or run['modality']} · {str(run['created_at'])[:10]}"
 
 
-KIND_LABELS = {"ids": "token ids", "words": "raw text"}
+KIND_LABELS = {"ids": "token ids", "words": "raw text", "outputs": "predictions only"}
 
 
 def upload_hint(kind: str) -> tuple[str, list[str]]:
     """The uploader's label and file types for a reference of this kind (see :func:`data.run_kind`)."""
+    if kind == "outputs":
+        return ("Predictions alone: .csv/.tsv (a class column or one score column per class), .npy, .parquet",
+                PREDICTION_TYPES)
     if kind == "vision":
         return ("Images: .npy/.npz array, or a .zip / folder of PNG/JPEG",
                 [s.lstrip(".") for s in (*ARRAY_SUFFIXES, *IMAGE_SUFFIXES, ".zip")])
@@ -201,7 +204,7 @@ def db_picker(where: Any) -> tuple[str, ExperimentDB]:
 def reference_picker(runs: list[dict[str, Any]], kinds: dict[int, str]) -> dict[str, Any]:
     st.header("Reference")
     st.session_state.setdefault("cmp_modality", "all")
-    modality = st.segmented_control("Show runs of", ["all", "text", "vision"], key="cmp_modality") or "all"
+    modality = st.segmented_control("Show runs of", ["all", "text", "vision", "outputs"], key="cmp_modality") or "all"
     choices = [r for r in runs if modality == "all" or r["modality"] == modality]
     if not choices:
         st.warning(f"No {modality} runs in this DB.")
@@ -260,13 +263,14 @@ def new_data_picker(runs: list[dict[str, Any]], ref_run: dict[str, Any], kinds: 
             help="Profiled with the reference run's task spec.",
         )
         st.caption(f"The reference **{ref_run['name']}** needs: {label}.")
-        st.file_uploader(
-            "Predictions file (optional)", type=PREDICTION_TYPES, key="cmp_pred_upload",
-            on_change=_keep_upload, args=("cmp_pred_upload", "cmp_pred_kept"),
-            help="One predicted class (or a row of class scores) per item, in the data file's order.",
-        )
+        if ref_kind != "outputs":  # an outputs-only reference: the data file *is* the predictions
+            st.file_uploader(
+                "Predictions file (optional)", type=PREDICTION_TYPES, key="cmp_pred_upload",
+                on_change=_keep_upload, args=("cmp_pred_upload", "cmp_pred_kept"),
+                help="One predicted class (or a row of class scores) per item, in the data file's order.",
+            )
         chosen["upload"] = st.session_state.get("cmp_upload_kept")
-        chosen["pred_upload"] = st.session_state.get("cmp_pred_kept")
+        chosen["pred_upload"] = st.session_state.get("cmp_pred_kept") if ref_kind != "outputs" else None
         if chosen["upload"] is not None and st.session_state.get("cmp_upload") is None:
             st.caption(f"Using **{chosen['upload'][0]}**, uploaded earlier (kept while you looked at other pages).")
             if st.button("Forget this upload", key="cmp_forget_upload", icon=":material/close:"):
@@ -402,7 +406,7 @@ def load_new(chosen: dict[str, Any], db_path: str, ref_run: dict[str, Any]) -> t
 
 
 def profile_kind(profile: dict[str, Any]) -> str:
-    return str(profile.get("token_kind", "ids")) if profile["modality"] == "text" else "vision"
+    return str(profile.get("token_kind", "ids")) if profile["modality"] == "text" else str(profile["modality"])
 
 
 def source_actions(db: ExperimentDB, db_path: str, ref_run: dict[str, Any], new_name: str,
@@ -571,11 +575,15 @@ with scores_area:
 with rest:
     st.subheader("What changed")
     first, second = ("seq_length", "tokens") if ref_profile["modality"] == "text" else ("channels", "brightness")
-    left, right = st.columns(2, gap="medium")
-    with left:
-        views.chart(figs[first], f"cmp_fig_{first}")
-    with right:
-        views.chart(figs[second], f"cmp_fig_{second}")
+    if first in figs:
+        left, right = st.columns(2, gap="medium")
+        with left:
+            views.chart(figs[first], f"cmp_fig_{first}")
+        with right:
+            views.chart(figs[second], f"cmp_fig_{second}")
+    else:
+        st.info("An outputs-only profile (model predictions alone) is on one side: the input charts (lengths and "
+                "tokens, or channels and brightness) do not apply; the predicted classes are compared below.")
     left, right = st.columns(2, gap="medium")
     with left:
         if "predictions" in figs:

@@ -17,7 +17,7 @@ from ._common import Chunk, DataFileError, InMemoryFile, Reader, Source, where
 from .arrays import NpyReader, NpzReader
 from .images import ImagesReader
 from .lines import JsonReader, jsonl_reader, txt_reader
-from .predictions import read_predictions
+from .predictions import PREDICTION_READERS, PREDICTION_SUFFIXES, read_predictions
 from .tables import CsvReader, ParquetReader
 
 TEXT_SUFFIXES = (".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet", ".txt")
@@ -29,11 +29,16 @@ _READERS: dict[str, dict[str, Callable[[Source, TaskSpec, str | None], Reader]]]
         ".csv": CsvReader, ".tsv": CsvReader, ".parquet": ParquetReader,
     },
     "vision": {".npy": NpyReader, ".npz": NpzReader, ".zip": ImagesReader},
+    "outputs": dict(PREDICTION_READERS),
 }
 
 
 def guess_modality(path: str | Path | InMemoryFile) -> str | None:
     """``"text"`` or ``"vision"`` from the file's kind, ``None`` when it cannot tell (``.json``).
+
+    Never ``"outputs"``: a predictions file (``.csv``, ``.npy``, ``.parquet``) looks like text or
+    images, so an outputs-only profile is asked for by name (``TaskSpec("outputs")``,
+    ``--modality outputs``).
 
     Examples
     --------
@@ -63,7 +68,8 @@ def open_dataset(path: str | Path | InMemoryFile, task_spec: TaskSpec, column: s
         reader = _READERS[modality].get(source.suffix)
         kind = f"a {source.suffix or 'suffix-less'} file"
     if reader is None:
-        supported = TEXT_SUFFIXES if modality == "text" else ARRAY_SUFFIXES + (".zip", "a folder of images")
+        supported = {"text": TEXT_SUFFIXES, "vision": ARRAY_SUFFIXES + (".zip", "a folder of images"),
+                     "outputs": PREDICTION_SUFFIXES}[modality]
         raise source.err(f"cannot read {kind} as {modality} data; supported: {', '.join(supported)}")
     try:
         return reader(source, task_spec, column)
@@ -132,9 +138,17 @@ def profile_file(
 
     The same sample as ``compute_dataset_profile(read_dataset(path), sample_size=..., seed=...)``:
     ``numpy.random.default_rng(seed).choice(n, sample_size, replace=False)`` over all ``n`` records
-    of the file (counted first), never the first ``sample_size``. Each chunk's kept records are
+    of the file (counted first, from metadata where the format has it: Parquet row groups, array
+    headers, zip directories), never the first ``sample_size``. Each chunk's kept records are
     profiled with ``sample_size=None`` and the profiles merged with :func:`merge_profiles`, so
-    memory stays bounded by one chunk whatever the file size.
+    memory stays bounded by one chunk whatever the file size. Where the format allows it, a sample
+    reads only what it keeps: the sampled rows of an ``.npy`` (or of an uncompressed ``.npz``
+    member), the row groups of a Parquet file holding sampled rows, the sampled images of a folder
+    or ``.zip``; text and CSV files are read up to their last sampled record.
+
+    With ``TaskSpec("outputs")`` the file *is* the predictions (a ``.csv`` / ``.tsv`` class
+    column or score columns, an ``.npy`` of ids or scores, a ``.parquet`` class column) and the
+    profile holds the predicted-class histogram alone.
 
     Parameters
     ----------
@@ -167,10 +181,16 @@ def profile_file(
     >>> p = profile_file(InMemoryFile("batch.txt", b"the cat sat\\non the mat\\n"), TaskSpec("text"))
     >>> p["n_samples"], p["seq_length_mean"]
     (2, 3.0)
+    >>> out = profile_file(InMemoryFile("preds.csv", b"prediction\\n2\\n0\\n2\\n"), TaskSpec("outputs"))
+    >>> out["modality"], out["prediction_hist"]
+    ('outputs', [1, 0, 2])
     """
     if not isinstance(task_spec, TaskSpec):
         raise TypeError(f"task_spec must be a TaskSpec, got {type(task_spec).__name__}")
     check_sample_size(sample_size)
+    if task_spec.modality == "outputs" and predictions_path is not None:
+        raise ValueError("an outputs profile reads the predictions from `path`; predictions_path is for "
+                         "predictions beside a text or vision data file")
     reader = open_dataset(path, task_spec, column)
     n = reader.n_records
     if n == 0:
