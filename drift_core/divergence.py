@@ -42,9 +42,9 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
 
         JS(P, Q) = sqrt( KL(P || M) / 2 + KL(Q || M) / 2 )   with log base 2
 
-    It is symmetric, in [0, 1], and 0 exactly when P == Q. Computed by
-    ``scipy.spatial.distance.jensenshannon(p, q, base=2)``; an all-zero side counts as a point
-    mass nowhere, so JS(0, 0) = 0 and JS(0, q) = 1.
+    It is symmetric, in [0, 1], and 0 exactly when P == Q. Computed with ``scipy.special.rel_entr``
+    in the steps of ``scipy.spatial.distance.jensenshannon(p, q, base=2)`` (identical values,
+    without importing scipy.spatial); an all-zero side counts as a point mass nowhere, so JS(0, 0) = 0 and JS(0, q) = 1.
 
     Examples
     --------
@@ -55,7 +55,7 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
     >>> round(float(js_distance([40, 60], [80, 20])), 3)
     0.353
     """
-    from scipy.spatial.distance import jensenshannon  # on first use: keeps `import drift_core` fast
+    from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
 
     pa = _as_counts(p, "p")
     qa = _as_counts(q, "q")
@@ -65,8 +65,14 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
     qs = qa.sum(axis=-1, keepdims=True)
     both_empty = (ps == 0) & (qs == 0)
     one_empty = (ps == 0) ^ (qs == 0)
+    # scipy.spatial.distance.jensenshannon's own steps, on scipy.special alone: importing
+    # scipy.spatial also loads scipy.sparse and scipy.linalg (~0.2 s of every `drift` command)
     with np.errstate(invalid="ignore", divide="ignore"):
-        d = jensenshannon(np.where(ps == 0, 1.0, pa), np.where(qs == 0, 1.0, qa), base=2, axis=-1)
+        pn = np.where(ps == 0, 1.0, pa) / np.where(ps == 0, pa.shape[-1], ps)
+        qn = np.where(qs == 0, 1.0, qa) / np.where(qs == 0, qa.shape[-1], qs)
+        m = (pn + qn) / 2.0
+        js = (rel_entr(pn, m).sum(axis=-1) + rel_entr(qn, m).sum(axis=-1)) / (2.0 * np.log(2.0))
+        d = np.sqrt(np.maximum(js, 0.0))
     d = np.where(both_empty[..., 0], 0.0, np.where(one_empty[..., 0], 1.0, d))
     d = np.clip(np.nan_to_num(d, nan=0.0), 0.0, 1.0)
     # scipy rounds identical inputs to ~1e-8 instead of 0, and disjoint ones to 1 - 1e-16:
