@@ -145,8 +145,10 @@ def _open_db(path: str, must_exist: bool = False) -> ExperimentDB:
     return ExperimentDB(path)
 
 
-def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
-    return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range)  # type: ignore[arg-type]
+def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pixel_range: tuple[float, float] | None,
+          logits: bool = False) -> TaskSpec:
+    return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range,  # type: ignore[arg-type]
+                    scores="logits" if logits else "probabilities")
 
 
 def _profile_with_progress(path: str, spec: TaskSpec, **kw: Any) -> dict[str, Any]:
@@ -198,6 +200,8 @@ _spec_options = [
     click.option("--sample-size", default="1000", show_default=True, metavar="N|all",
                  help="Records to profile (uniform sample over the whole file), or 'all'."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample."),
+    click.option("--logits", is_flag=True, default=False,
+                 help="Prediction scores are logits (softmax applied); default: probabilities (rows sum to 1)."),
 ]
 
 
@@ -217,7 +221,7 @@ def spec_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @click.option("--out", type=click.Path(dir_okay=False), help="Write the profile JSON here ('-' for stdout).")
 def profile(data: str, modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, predictions: str | None,
-            db: str | None, run_name: str | None, notes: str, out: str | None) -> int:
+            db: str | None, run_name: str | None, notes: str, out: str | None, logits: bool = False) -> int:
     """Profile DATA (a data file, or a folder / .zip of images).
 
     Without --db or --out the profile JSON is printed on stdout.
@@ -225,7 +229,7 @@ def profile(data: str, modality: str | None, num_classes: int | None, column: st
     modality = modality or guess_modality(data)
     if modality is None:
         raise click.UsageError(f"cannot tell the modality of {data}; pass --modality text|vision")
-    spec = _spec(modality, num_classes, channels_last, pixel_range)
+    spec = _spec(modality, num_classes, channels_last, pixel_range, logits)
     prof = _profile_with_progress(data, spec, sample_size=_sample_size(sample_size), seed=seed,
                                   predictions_path=predictions, column=column)
     to_stdout = out == "-" or (out is None and db is None)
@@ -333,7 +337,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, metrics_file: str | None = None,
-            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05) -> int:
+            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05, logits: bool = False) -> int:
     """Compare NEW with REF and exit 0 ok / 1 warn / 2 alert (3 on error).
 
     REF and NEW are run ids or names in --db, profile JSON files, or data files. With --db the
@@ -360,7 +364,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
         for s, preds, name in zip(sides, (ref_predictions, new_predictions), (ref_name, new_name), strict=True):
             if s.is_data:
                 other = sides[1] if s is sides[0] else sides[0]
-                s.spec = _data_spec(s, other, modality, num_classes, channels_last, pixel_range)
+                s.spec = _data_spec(s, other, modality, num_classes, channels_last, pixel_range, logits)
                 s.profile = _profile_with_progress(s.arg, s.spec, sample_size=size, seed=seed,
                                                    predictions_path=preds, column=column)
                 s.name = name or Path(s.arg).name
@@ -401,7 +405,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
 
 
 def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int | None,
-               channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
+               channels_last: bool | None, pixel_range: tuple[float, float] | None, logits: bool = False) -> TaskSpec:
     """A data file is profiled like the other side (its run's TaskSpec), unless options say otherwise."""
     base = other.spec or (TaskSpec.from_dict(other.profile["task"]) if other.profile else None)
     m = modality or (base.modality if base else None) or guess_modality(side.arg)
@@ -411,8 +415,9 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
         d = base.to_dict()
         d.update({k: v for k, v in (("num_classes", num_classes), ("channels_last", channels_last),
                                     ("pixel_range", pixel_range)) if v is not None})
+        d["scores"] = "logits" if logits else d.get("scores", "probabilities")
         return TaskSpec.from_dict(d)
-    return _spec(m, num_classes, channels_last, pixel_range)
+    return _spec(m, num_classes, channels_last, pixel_range, logits)
 
 
 # -- runs, show, demo, dashboard -------------------------------------------------------------------

@@ -87,15 +87,28 @@ def as_probabilities(scores: NDArray[Any], index: NDArray[np.int64], kind: str =
     x = np.asarray(scores, dtype=np.float64)
     if kind == "logits":
         return softmax(x)
-    sums = x.sum(axis=1)
-    low = x.min(axis=1) if x.shape[1] else np.zeros(len(x))
+    return x / check_probability_rows(x, index)[:, None]
+
+
+def check_probability_rows(scores: NDArray[Any], index: NDArray[np.int64]) -> NDArray[np.float64]:
+    """The row sums of (N, K) finite scores, after checking that every row is a probability vector
+    (values >= 0, ``|sum - 1| <= PROB_TOLERANCE``); the first bad row is an :class:`InputError`
+    naming ``index[row]`` and telling how to pass logits.
+
+    Examples
+    --------
+    >>> check_probability_rows(np.array([[0.25, 0.75], [0.5, 0.5]]), np.arange(2)).tolist()
+    [1.0, 1.0]
+    """
+    sums = scores.sum(axis=1, dtype=np.float64)
+    low = scores.min(axis=1) if scores.shape[1] else np.zeros(len(scores))
     bad = np.flatnonzero((low < 0) | (np.abs(sums - 1.0) > PROB_TOLERANCE))
     if len(bad):
         i = int(bad[0])
         what = f"has a negative score {low[i]:.4g} and sums to {sums[i]:.4g}" if low[i] < 0 else f"sums to {sums[i]:.4g}"
         raise InputError(index[i], None, f"prediction scores are not probabilities (row {what}); "
                                          'pass TaskSpec(scores="logits") (CLI: --logits) if they are logits')
-    return x / sums[:, None]
+    return np.asarray(sums, dtype=np.float64)
 
 
 def confidence_fields(scores: NDArray[Any], index: NDArray[np.int64], kind: str = "probabilities") -> dict[str, Any]:

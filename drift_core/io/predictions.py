@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .._validate import InputError, check_predictions
+from ..outputs import check_probability_rows
 from ._common import InMemoryFile, Source
 from .arrays import load_npy
 from .tables import csv_rows, delimiter_of, parse_class_cell
@@ -24,15 +25,20 @@ from .tables import csv_rows, delimiter_of, parse_class_cell
 PREDICTION_SUFFIXES = (".csv", ".tsv", ".npy")
 
 
-def check_file_predictions(arr: NDArray[Any], source: Source, lines: NDArray[np.int64] | None = None) -> NDArray[Any]:
+def check_file_predictions(arr: NDArray[Any], source: Source, lines: NDArray[np.int64] | None = None,
+                           scores: str = "probabilities") -> NDArray[Any]:
     """``check_predictions`` on a whole file's predictions; row ``i`` is named ``line lines[i]``
-    when ``lines`` is given, else ``row i + 1``."""
+    when ``lines`` is given, else ``row i + 1``. Score rows must be probabilities unless ``scores``
+    is ``"logits"`` (``TaskSpec.scores``)."""
     if arr.dtype.hasobject or arr.dtype.kind not in "uif":
         raise source.err(f"predictions must be numeric, got dtype {arr.dtype}")
     if arr.ndim not in (1, 2) or len(arr) == 0:
         raise source.err(f"predictions must be class ids (N,) or scores (N, K) with N >= 1, got shape {arr.shape}")
     try:
-        return check_predictions(arr, np.arange(len(arr), dtype=np.int64))
+        checked = check_predictions(arr, np.arange(len(arr), dtype=np.int64))
+        if checked.ndim == 2 and scores != "logits":
+            check_probability_rows(checked, np.arange(len(arr), dtype=np.int64))
+        return checked
     except InputError as e:
         if lines is not None:
             raise source.err(e.detail, line=int(lines[e.item])) from None
@@ -49,7 +55,7 @@ def _parse_score(cell: str, col: str) -> float:
     return v
 
 
-def _read_csv(source: Source, column: str | None, prediction_key: str) -> NDArray[Any]:
+def _read_csv(source: Source, column: str | None, prediction_key: str, scores: str) -> NDArray[Any]:
     rows: list[Any] = []
     lines: list[int] = []
     try:
@@ -84,15 +90,17 @@ def _read_csv(source: Source, column: str | None, prediction_key: str) -> NDArra
     if not rows:
         raise source.err("no predictions (only a header row)")
     arr = np.asarray(rows, dtype=np.int64 if col is not None else np.float64)
-    return check_file_predictions(arr, source, np.asarray(lines, dtype=np.int64))
+    return check_file_predictions(arr, source, np.asarray(lines, dtype=np.int64), scores)
 
 
 def read_predictions(
-    path: str | Path | InMemoryFile, column: str | None = None, prediction_key: str = "prediction"
+    path: str | Path | InMemoryFile, column: str | None = None, prediction_key: str = "prediction",
+    scores: str = "probabilities",
 ) -> NDArray[Any]:
     """Predictions from ``.csv`` / ``.tsv`` or ``.npy``: (N,) int64 class ids or (N, K) float64 scores.
 
-    ``path`` may be an :class:`InMemoryFile` (an upload's name and bytes).
+    ``path`` may be an :class:`InMemoryFile` (an upload's name and bytes). Score rows must be
+    probabilities (non-negative, summing to 1) unless ``scores="logits"`` (``TaskSpec.scores``).
 
     Raises
     ------
@@ -103,7 +111,7 @@ def read_predictions(
     if not source.is_file():
         raise source.err("no such file")
     if source.suffix == ".npy":
-        return check_file_predictions(np.asarray(load_npy(source, mmap=False)), source)
+        return check_file_predictions(np.asarray(load_npy(source, mmap=False)), source, scores=scores)
     if source.suffix not in (".csv", ".tsv"):
         raise source.err(f"cannot read predictions from a {source.suffix or 'suffix-less'} file; use .csv, .tsv or .npy")
-    return _read_csv(source, column, prediction_key)
+    return _read_csv(source, column, prediction_key, scores)
