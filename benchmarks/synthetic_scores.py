@@ -12,7 +12,7 @@ probability is :data:`REF_CONFIDENCE` (0.90). The drifted model divides its logi
 temperature ``T > 1`` (``p^(1/T)`` renormalised for Dirichlet), solved so that the mean top-class
 probability is 0.80: the ranking of the classes, and so every predicted class, stays the same.
 
-Run ``.venv/bin/python benchmarks/synthetic_scores.py`` for the JS scale of the confidence scores:
+Run ``.venv/bin/python benchmarks/synthetic_scores.py [shape:K ...]`` for the JS scale of the confidence scores:
 JS of the top-class-probability histograms for temperatures that lower the mean top-class
 probability by 0.01 to 0.15 (100,000 items a side), which is how the default thresholds were read.
 """
@@ -113,7 +113,11 @@ def main() -> None:
     print("| shape | K | mean top-class probability | temperature | JS, top-class probability | "
           "JS, normalised entropy |")
     print("|---|---:|---:|---:|---:|---:|")
-    for shape, k in (("logits", 10), ("logits", 1000), ("logits", 2), ("dirichlet", 10)):
+    import sys
+
+    wanted = [a.split(":") for a in sys.argv[1:]] or [["logits", "10"], ["logits", "1000"], ["logits", "2"],
+                                                       ["dirichlet", "10"]]
+    for shape, k in ((s, int(k)) for s, k in wanted):
         rng = np.random.default_rng(0)
         p_ref = scores(n, rng, k, shape)
         ref_c = count_unit(p_ref.max(axis=1))
