@@ -86,7 +86,7 @@ def scored(k: int, shape: str = "logits", drifted: bool = False) -> Maker:
 def confidence_rows(quick: bool) -> list[Row]:
     """Model-confidence rows: K = 2 to 1,000, heavy-tailed logits or Dirichlet, lopsided priors and sizes."""
     null, shift = (100, 50) if quick else (1000, 200)
-    # K = 1,000 costs ~1 s a pair (the scores and the 1,000-class prediction tests): fewer pairs
+    # K = 1,000 costs ~5x a K = 10 pair (the scores and the 1,000-class prediction tests): fewer pairs
     shapes = [(10, "logits", "softmax of t3 logits", 1), (2, "logits", "softmax of t3 logits", 1),
               (10, "dirichlet", "Dirichlet", 1), (1000, "logits", "softmax of t3 logits", 5)]
     out: list[Row] = []

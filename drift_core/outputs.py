@@ -43,8 +43,6 @@ from .spec import TaskSpec
 PROB_TOLERANCE = 1e-2
 #: Score cells converted to float64 at a time (bounded temporary memory for (N, K) scores).
 _BLOCK_CELLS = 1 << 22
-_CONFIDENCE_FIELDS = ("confidence_hist", "entropy_hist", "confidence_sum", "entropy_sum",
-                      "class_prob_sums", "class_prob_sumsqs")
 
 
 def _prediction_fields(pred: Any, index: NDArray[np.int64], spec: TaskSpec) -> dict[str, Any]:
@@ -294,13 +292,8 @@ def entropy_js(pair: Pair) -> Evaluation:
     return h.evaluate(pair, "entropy_js", js_distance, summary)
 
 
-def class_prob_moments(p: Mapping[str, Any], k: int) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Per-class sums of ``p_k`` and ``p_k^2`` over items, padded to ``k`` classes."""
-    return (np.asarray(pad_to_float(p["class_prob_sums"], k)), np.asarray(pad_to_float(p["class_prob_sumsqs"], k)))
-
-
-def pad_to_float(values: Any, size: int) -> NDArray[np.float64]:
-    """Right-pad a float vector with zeros."""
+def _padded(values: Any, size: int) -> NDArray[np.float64]:
+    """A per-class float vector right-padded with zeros to ``size`` classes."""
     v = np.asarray(values, dtype=np.float64)
     return np.concatenate([v, np.zeros(max(0, size - len(v)))])
 
@@ -349,7 +342,8 @@ def class_prob_distance(pair: Pair) -> Evaluation:
     """``class_prob_distance``: total variation between the per-class mean probabilities."""
     ref, new = pair.ref, pair.new
     k = max(len(ref["class_prob_sums"]), len(new["class_prob_sums"]))
-    (sr, qr), (sn, qn) = class_prob_moments(ref, k), class_prob_moments(new, k)
+    sr, qr = _padded(ref["class_prob_sums"], k), _padded(ref["class_prob_sumsqs"], k)
+    sn, qn = _padded(new["class_prob_sums"], k), _padded(new["class_prob_sumsqs"], k)
     n_ref, n_new = int(ref["n_samples"]), int(new["n_samples"])
     tv, p, floor = class_prob_test(sr, qr, n_ref, sn, qn, n_new, pair.rng("class_prob_distance"))
     m_r, m_n = sr / n_ref, sn / n_new
