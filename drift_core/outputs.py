@@ -35,7 +35,7 @@ from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histogra
 from ._validate import InputError, check_predictions
 from .divergence import js_distance, kl_bits
 from .histograms import coarsen, count_unit, pad_to, unit_coarse_bins
-from .significance import N_BOOTSTRAP, noise_floor
+from .significance import bootstrap_null, chi2_cells, chi2_homogeneity, noise_floor
 from .spec import TaskSpec
 
 #: A score row is a probability vector when its values are >= 0 and ``|sum - 1| <= PROB_TOLERANCE``
@@ -298,43 +298,42 @@ def _padded(values: Any, size: int) -> NDArray[np.float64]:
     return np.concatenate([v, np.zeros(max(0, size - len(v)))])
 
 
-def class_prob_test(
-    sums_ref: NDArray[np.float64], sumsqs_ref: NDArray[np.float64], n_ref: int,
-    sums_new: NDArray[np.float64], sumsqs_new: NDArray[np.float64], n_new: int, rng: np.random.Generator,
-) -> tuple[float, float, float]:
+def class_prob_test(sums_ref: NDArray[np.float64], sums_new: NDArray[np.float64],
+                    rng: np.random.Generator) -> tuple[float, float, float]:
     """Total variation between per-class mean probabilities, its p-value and noise floor.
 
     Notes
     -----
     ``TV = 1/2 sum_k |m_ref,k - m_new,k|`` with ``m_k = sum_i p_ik / n``, in [0, 1]: the share of
-    probability mass that moved between classes. Per class, ``z_k = (m_ref,k - m_new,k) / se_k``
-    with ``se_k^2 = v_k (1/n_ref + 1/n_new)`` and ``v_k`` the between-item variance of ``p_k``
-    pooled over both sides (under no drift both sides are one distribution; a single outlying item
-    cannot then make ``|z|`` large); ``p = min(1, K' min_k 2 Phi(-|z_k|))`` (Bonferroni over the
-    K' classes with any variance: valid whatever the dependence between classes). The noise floor
-    is the 99th percentile of TV over 200 draws of independent ``N(0, se_k^2)`` differences.
+    probability mass that moved between classes. The test treats the per-class sums ``sum_i p_ik``
+    as soft counts (each side's add up to its item count) in Pearson's chi-square of homogeneity,
+    on cells of classes merged in order of pooled mass until each expects >= 10 items on the
+    smaller side (:func:`significance.chi2_cells`). A probability lies in [0, 1], so
+    ``Var(p_k) <= m_k (1 - m_k)``: a soft count varies less than the multinomial count of the same
+    mean, and the test is conservative. (Per-class z-tests on the between-item variance were not:
+    with 50 items against 5,000 over 100 classes, one item's stray probability on a rare class
+    made ``p < 0.01`` in 64% of no-drift pairs.) The noise floor is the 99th percentile of TV over
+    200 multinomial draws from the pooled mean probabilities, at the two sizes.
 
     Examples
     --------
-    >>> s = np.array([50.0, 50.0]); s2 = np.array([30.0, 30.0])
-    >>> class_prob_test(s, s2, 100, s, s2, 100, np.random.default_rng(0))[:2]
+    >>> s = np.array([50.0, 50.0])
+    >>> class_prob_test(s, s, np.random.default_rng(0))[:2]
     (0.0, 1.0)
     """
-    m_r, m_n = sums_ref / n_ref, sums_new / n_new
+    m_r, m_n = sums_ref / sums_ref.sum(), sums_new / sums_new.sum()
     tv = float(0.5 * np.abs(m_r - m_n).sum())
-    n = n_ref + n_new
-    pooled = (sums_ref + sums_new) / n
-    var = np.maximum((sumsqs_ref + sumsqs_new) / n - pooled * pooled, 0.0) * n / max(n - 1, 1)
-    se = np.sqrt(var * (1.0 / n_ref + 1.0 / n_new))
-    live = se > 1e-12
-    if tv <= 1e-12 or not live.any():
-        p = 1.0
-    else:
-        import scipy.special
+    order = np.lexsort((np.arange(len(m_r)), -(sums_ref + sums_new)))
+    cells = chi2_cells(sums_ref, sums_new, order)
+    k = int(cells.max()) + 1 if len(cells) else 1
+    p = 1.0 if tv <= 1e-12 else chi2_homogeneity(np.bincount(cells, weights=sums_ref, minlength=k),
+                                                  np.bincount(cells, weights=sums_new, minlength=k))
 
-        z = np.abs(m_r - m_n)[live] / se[live]
-        p = float(min(1.0, int(live.sum()) * scipy.special.erfc(z.max() / np.sqrt(2.0))))
-    null = 0.5 * np.abs(rng.standard_normal((N_BOOTSTRAP, len(se))) * se).sum(axis=1)
+    def total_variation(a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.float64]:
+        sa, sb = a.sum(axis=-1, keepdims=True), b.sum(axis=-1, keepdims=True)
+        return 0.5 * np.abs(a / np.maximum(sa, 1) - b / np.maximum(sb, 1)).sum(axis=-1)
+
+    null = bootstrap_null(sums_ref, sums_new, total_variation, rng)
     return tv, p, noise_floor(null)
 
 
@@ -342,10 +341,9 @@ def class_prob_distance(pair: Pair) -> Evaluation:
     """``class_prob_distance``: total variation between the per-class mean probabilities."""
     ref, new = pair.ref, pair.new
     k = max(len(ref["class_prob_sums"]), len(new["class_prob_sums"]))
-    sr, qr = _padded(ref["class_prob_sums"], k), _padded(ref["class_prob_sumsqs"], k)
-    sn, qn = _padded(new["class_prob_sums"], k), _padded(new["class_prob_sumsqs"], k)
+    sr, sn = _padded(ref["class_prob_sums"], k), _padded(new["class_prob_sums"], k)
     n_ref, n_new = int(ref["n_samples"]), int(new["n_samples"])
-    tv, p, floor = class_prob_test(sr, qr, n_ref, sn, qn, n_new, pair.rng("class_prob_distance"))
+    tv, p, floor = class_prob_test(sr, sn, pair.rng("class_prob_distance"))
     m_r, m_n = sr / n_ref, sn / n_new
     c = int(np.argmax(np.abs(m_n - m_r)))
     summary = f"class {c} mean probability {m_r[c]:.2f} -> {m_n[c]:.2f} (total variation {tv:.2f})"
