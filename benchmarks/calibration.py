@@ -7,8 +7,8 @@ distribution, on data shaped like real pipelines: heavy-tailed lengths (log-norm
 Pareto alpha 1.2), sequences padded to 128 tokens, lopsided sizes (50 vs 5,000), 1,000 sparse
 Zipf-shaped classes. Shift rows plant a change and count detections.
 
-Run: ``.venv/bin/python benchmarks/calibration.py [--quick] [--json PATH]`` (the full run takes
-about 15 minutes on 2 cores).
+Run: ``.venv/bin/python benchmarks/calibration.py [--quick] [--json PATH] [--only WORD]`` (the full
+run takes about 15 minutes on 2 cores; ``--only confidence`` runs the rows whose name holds the word).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from synthetic import grey_batch, image_batch, padded_batch, prediction_batch, text_batch, zipf_classes
+from synthetic_scores import scores
 
 from drift_core import TaskSpec, compare_profiles, compute_dataset_profile
 
@@ -70,6 +71,38 @@ def rare_class(share: float, k: int = 50) -> Maker:
     p = np.full(k, (1 - share) / (k - 1))
     p[1] = share
     return outputs(tuple(p))
+
+
+CONFIDENCE = ("confidence_js", "entropy_js", "class_prob_distance")
+OUTPUTS_ONLY = TaskSpec("outputs")
+
+
+def scored(k: int, shape: str = "logits", drifted: bool = False) -> Maker:
+    """An outputs profile of ``n`` probability rows (:mod:`synthetic_scores`; drifted: mean top-class
+    probability 0.90 -> 0.80 by a temperature, the same predicted classes)."""
+    return lambda n, rng: compute_dataset_profile(scores(n, rng, k, shape, drifted), OUTPUTS_ONLY, sample_size=None)
+
+
+def confidence_rows(quick: bool) -> list[Row]:
+    """Model-confidence rows: K = 2 to 1,000, heavy-tailed logits or Dirichlet, lopsided priors and sizes."""
+    null, shift = (100, 50) if quick else (1000, 200)
+    # K = 1,000 costs ~5x a K = 10 pair (the scores and the 1,000-class prediction tests): fewer pairs
+    shapes = [(10, "logits", "softmax of t3 logits", 1), (2, "logits", "softmax of t3 logits", 1),
+              (10, "dirichlet", "Dirichlet", 1), (1000, "logits", "softmax of t3 logits", 5)]
+    out: list[Row] = []
+    for k, shape, words, cost in shapes:
+        for n in (30, 100, 300, 1000):
+            out.append(Row("no drift", f"confidence, {words}, K = {k:,}, Zipf priors", n, n, scored(k, shape),
+                           scored(k, shape), CONFIDENCE, null // cost))
+    for n_ref, n_new in ((50, 5000), (5000, 50), (2000, 200)):
+        out.append(Row("no drift", "confidence, softmax of t3 logits, K = 100, Zipf priors, lopsided sizes",
+                       n_ref, n_new, scored(100), scored(100), CONFIDENCE, null // 2))
+    for k, shape, words, cost in shapes:
+        for n in (500, 1000):
+            out.append(Row("shift", f"confidence: mean top-class probability 0.90 -> 0.80, same classes ({words}, "
+                           f"K = {k:,})", n, n, scored(k, shape), scored(k, shape, drifted=True), CONFIDENCE,
+                           shift // (2 if cost > 1 else 1)))
+    return out
 
 
 @dataclass
@@ -129,6 +162,7 @@ def rows(quick: bool) -> list[Row]:
         Row("shift", "outputs: one class 0.1% -> 2% (of 50)", 10000, 10000, rare_class(0.001), rare_class(0.02),
             OUTPUTS, max(50, shift // 4)),
     ]
+    out += confidence_rows(quick)
     return out
 
 
@@ -154,7 +188,12 @@ def run(task: tuple[int, bool]) -> dict[str, Any]:
         hits += bool(flagged)
         for m in flagged:
             which[m] = which.get(m, 0) + 1
+        for m, v in r["metrics"].items():  # informational metrics: how often their own p-value is < 0.01
+            if v["status"] is None and row.only is not None and m in row.only and m not in OUTPUTS and v["p_value"] < 0.01:
+                which[f"{m} p < 0.01 (informational)"] = which.get(f"{m} p < 0.01 (informational)", 0) + 1
     lo, hi = wilson(hits, row.pairs)
+    print(f"done: {row.kind}: {row.name}, {row.n_ref} vs {row.n_new}: {hits}/{row.pairs} not ok, {which}",
+          file=sys.stderr, flush=True)
     return {"kind": row.kind, "name": row.name, "n_ref": row.n_ref, "n_new": row.n_new, "pairs": row.pairs,
             "not_ok": hits, "rate": hits / row.pairs, "wilson_low": lo, "wilson_high": hi, "by_metric": which,
             "seconds": time.perf_counter() - t0}
@@ -163,7 +202,8 @@ def run(task: tuple[int, bool]) -> dict[str, Any]:
 def main() -> None:
     quick = "--quick" in sys.argv
     out_json = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
-    todo = [(i, quick) for i in range(len(rows(quick)))]
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
+    todo = [(i, quick) for i, row in enumerate(rows(quick)) if only is None or only in row.name]
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, todo))
     print("| case | n (ref vs new) | pairs | not ok | Wilson 95% | flagged by |")

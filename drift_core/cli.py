@@ -146,8 +146,10 @@ def _open_db(path: str, must_exist: bool = False) -> ExperimentDB:
     return ExperimentDB(path)
 
 
-def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
-    return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range)  # type: ignore[arg-type]
+def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pixel_range: tuple[float, float] | None,
+          logits: bool = False) -> TaskSpec:
+    return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range,  # type: ignore[arg-type]
+                    scores="logits" if logits else "probabilities")
 
 
 def _profile_with_progress(path: str, spec: TaskSpec, scheduler: str | None = None, **kw: Any) -> dict[str, Any]:
@@ -229,6 +231,8 @@ _spec_options = [
     click.option("--sample-size", default="1000", show_default=True, metavar="N|all",
                  help="Records to profile (uniform sample over the whole file), or 'all'."),
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample."),
+    click.option("--logits", is_flag=True, default=False,
+                 help="Prediction scores are logits (softmax applied); default: probabilities (rows sum to 1)."),
 ]
 
 
@@ -249,7 +253,8 @@ def spec_options(f: Callable[..., Any]) -> Callable[..., Any]:
 @_scheduler_option
 def profile(data: str, modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, predictions: str | None,
-            db: str | None, run_name: str | None, notes: str, out: str | None, scheduler: str | None = None) -> int:
+            db: str | None, run_name: str | None, notes: str, out: str | None, scheduler: str | None = None,
+            logits: bool = False) -> int:
     """Profile DATA (a data file, or a folder / .zip of images; with --modality outputs, a predictions file).
 
     Without --db or --out the profile JSON is printed on stdout. DATA may also be a folder or glob
@@ -258,7 +263,7 @@ def profile(data: str, modality: str | None, num_classes: int | None, column: st
     modality = modality or guess_modality(_first_file(data))
     if modality is None:
         raise click.UsageError(f"cannot tell the modality of {data}; pass --modality text|vision|outputs")
-    spec = _spec(modality, num_classes, channels_last, pixel_range)
+    spec = _spec(modality, num_classes, channels_last, pixel_range, logits)
     prof = _profile_with_progress(data, spec, sample_size=_sample_size(sample_size), seed=seed,
                                   predictions_path=predictions, column=column, scheduler=scheduler)
     to_stdout = out == "-" or (out is None and db is None)
@@ -367,7 +372,8 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
             ref_predictions: str | None, new_predictions: str | None, ref_name: str | None, new_name: str | None,
             modality: str | None, num_classes: int | None, column: str | None, channels_last: bool | None,
             pixel_range: tuple[float, float] | None, sample_size: str, seed: int, metrics_file: str | None = None,
-            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05, scheduler: str | None = None) -> int:
+            alert_by: str = "status", horizon: int = 365, false_alarm: float = 0.05, scheduler: str | None = None,
+            logits: bool = False) -> int:
     """Compare NEW with REF and exit 0 ok / 1 warn / 2 alert (3 on error).
 
     REF and NEW are run ids or names in --db, profile JSON files, or data files. With --db the
@@ -394,7 +400,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
         for s, preds, name in zip(sides, (ref_predictions, new_predictions), (ref_name, new_name), strict=True):
             if s.is_data:
                 other = sides[1] if s is sides[0] else sides[0]
-                s.spec = _data_spec(s, other, modality, num_classes, channels_last, pixel_range)
+                s.spec = _data_spec(s, other, modality, num_classes, channels_last, pixel_range, logits)
                 s.profile = _profile_with_progress(s.arg, s.spec, sample_size=size, seed=seed,
                                                    predictions_path=preds, column=column, scheduler=scheduler)
                 s.name = name or Path(s.arg).name
@@ -435,7 +441,7 @@ def compare(ref: str, new: str, db: str | None, as_json: bool, webhook: str | No
 
 
 def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int | None,
-               channels_last: bool | None, pixel_range: tuple[float, float] | None) -> TaskSpec:
+               channels_last: bool | None, pixel_range: tuple[float, float] | None, logits: bool = False) -> TaskSpec:
     """A data file is profiled like the other side (its run's TaskSpec), unless options say otherwise."""
     base = other.spec or (TaskSpec.from_dict(other.profile["task"]) if other.profile else None)
     first = _first_file(side.arg)
@@ -448,11 +454,12 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
         d = base.to_dict()
         d.update({k: v for k, v in (("num_classes", num_classes), ("channels_last", channels_last),
                                     ("pixel_range", pixel_range)) if v is not None})
+        d["scores"] = "logits" if logits else d.get("scores", "probabilities")
         return TaskSpec.from_dict(d)
     if base is not None and "outputs" in (m, base.modality):
         # Predictions against a run with predictions: the same classes, unless --num-classes says otherwise.
         num_classes = num_classes if num_classes is not None else base.num_classes
-    return _spec(m, num_classes, channels_last, pixel_range)
+    return _spec(m, num_classes, channels_last, pixel_range, logits)
 
 
 # -- runs, show, demo, dashboard -------------------------------------------------------------------

@@ -32,6 +32,10 @@ FAMILY_UNITS: dict[str, str] = {
     "turnover": "fraction",
 }
 _JS = (0.1, 0.2)
+#: Confidence and entropy histograms crowd against 1 (and 0), so a small drop of the mean top-class
+#: probability moves a lot of mass: measured (benchmarks/synthetic_scores.py, 100,000 items a side,
+#: softmax of t3 logits, K = 10), JS 0.15 is a drop of ~3 points from 0.90, JS 0.3 ~6 points.
+_CONFIDENCE_JS = (0.15, 0.3)
 
 
 @dataclass(frozen=True)
@@ -88,13 +92,26 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("prediction_kl", "Predicted classes (KL)", "kl", "outputs", None,
                    "KL(ref || new) between the predicted-class histograms, smoothed.",
                    False, False, outputs.prediction_kl),
+        MetricInfo("confidence_js", "Model confidence", "js", "outputs", _CONFIDENCE_JS,
+                   "JS distance between the histograms of the top-class probability (scores only).",
+                   True, True, outputs.confidence_js),
+        MetricInfo("entropy_js", "Prediction entropy", "js", "outputs", _CONFIDENCE_JS,
+                   "JS distance between the histograms of the normalised entropy H / log K of the "
+                   "predicted probabilities (scores only).", True, True, outputs.entropy_js),
+        MetricInfo("class_prob_distance", "Per-class mean probability", "distance", "outputs", None,
+                   "Total variation between the per-class mean probabilities (scores only): the share of "
+                   "probability mass that moved between classes.", True, True, outputs.class_prob_distance),
     ]
 }
 
 _CHANNEL = re.compile(r"^channel_(\d+)_mean_js$")
+#: Metrics of prediction scores: computed when both profiles kept the confidence fields.
+_SCORED = frozenset({"confidence_js", "entropy_js", "class_prob_distance"})
 
 
 def _applies(info: MetricInfo, ref: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    if info.name in _SCORED:
+        return outputs.has_scores(ref) and outputs.has_scores(new)
     if info.group == "outputs":
         return "prediction_hist" in ref and "prediction_hist" in new
     return ref.get("modality") == info.group == new.get("modality")
@@ -137,7 +154,7 @@ def metric_info(name: str, n_channels: int = 3) -> MetricInfo:
     >>> metric_info("nope")
     Traceback (most recent call last):
     ...
-    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, prediction_js, prediction_kl
+    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, prediction_js, prediction_kl, confidence_js, entropy_js, class_prob_distance
     """
     m = _CHANNEL.match(name)
     if m:

@@ -34,6 +34,13 @@ class CommonProfile(TypedDict):
     # outputs (present when predictions were given)
     prediction_hist: NotRequired[list[int]]
     num_classes: NotRequired[int]
+    # confidence (present when the predictions were scores (N, K)); see drift_core.outputs
+    confidence_hist: NotRequired[list[int]]  # top-class probability, UNIT_FINE_BINS bins on [0, 1]
+    entropy_hist: NotRequired[list[int]]  # normalised entropy H / log K, UNIT_FINE_BINS bins on [0, 1]
+    confidence_sum: NotRequired[float]
+    entropy_sum: NotRequired[float]
+    class_prob_sums: NotRequired[list[float]]  # per class: sum over items of p_k (num_classes entries)
+    class_prob_sumsqs: NotRequired[list[float]]  # per class: sum over items of p_k^2
     # a few example items (texts, or PNG data URIs of thumbnails); see drift_core.examples
     examples: NotRequired[list[str]]
 
@@ -225,6 +232,7 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
                 )
             if sum(profile["prediction_hist"]) != n:
                 raise ValueError(f"profile field 'prediction_hist' must sum to n_samples ({n})")
+            _validate_confidence(profile, n)
         check_examples(profile)
     except ValueError as e:
         raise ValueError(f"{name}: {e}") from None
@@ -312,3 +320,30 @@ def _validate_vision(p: dict[str, Any], n: int) -> None:
     for key in ("brightness_hist", "brightness_fine_hist"):
         if sum(p[key]) != n:
             raise ValueError(f"field {key!r} must sum to n_samples ({n})")
+
+
+_CONFIDENCE = ("confidence_hist", "entropy_hist", "confidence_sum", "entropy_sum", "class_prob_sums",
+               "class_prob_sumsqs")
+
+
+def _validate_confidence(p: dict[str, Any], n: int) -> None:
+    """The confidence fields of scored predictions: all of them or none."""
+    present = [key for key in _CONFIDENCE if key in p]
+    if not present:
+        return
+    if len(present) != len(_CONFIDENCE):
+        missing = [key for key in _CONFIDENCE if key not in p]
+        raise ValueError(f"confidence fields are incomplete: missing {missing}")
+    for key in ("confidence_hist", "entropy_hist"):
+        _counts(key, p[key], UNIT_FINE_BINS)
+        if sum(p[key]) != n:
+            raise ValueError(f"field {key!r} must sum to n_samples ({n})")
+    for key in ("confidence_sum", "entropy_sum"):
+        value = p[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= n * (1 + 1e-9):
+            raise ValueError(f"field {key!r} must be a number in [0, n_samples], got {value!r}")
+    k = p["num_classes"]
+    for key in ("class_prob_sums", "class_prob_sumsqs"):
+        _floats(key, p[key], k)
+        if len(p[key]) and min(p[key]) < 0:
+            raise ValueError(f"field {key!r} holds a negative sum")

@@ -9,6 +9,8 @@ from . import limits
 
 Modality = Literal["text", "vision", "outputs"]
 MODALITIES: tuple[str, ...] = ("text", "vision", "outputs")
+ScoreKind = Literal["probabilities", "logits"]
+SCORE_KINDS: tuple[str, ...] = ("probabilities", "logits")
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,11 @@ class TaskSpec:
     keep_examples : bool
         Keep a few example items (short texts, small thumbnails) in profiles, for the dashboard's
         gallery. Set False for private data.
+    scores : {"probabilities", "logits"}
+        What (N, K) prediction scores are. ``"probabilities"`` (default): every row must be
+        non-negative and sum to 1 (within 0.01; rows are then divided by their sums), otherwise
+        profiling fails naming the row. ``"logits"``: a numerically stable softmax turns each row
+        into probabilities (``exp(z - max z) / sum exp(z - max z)``). Class ids (N,) ignore it.
 
     Examples
     --------
@@ -45,6 +52,8 @@ class TaskSpec:
     'text'
     >>> TaskSpec("vision", num_classes=10, pixel_range=(-1.0, 1.0)).pixel_range
     (-1.0, 1.0)
+    >>> TaskSpec("outputs", scores="logits").scores
+    'logits'
     """
 
     modality: Modality
@@ -57,6 +66,7 @@ class TaskSpec:
     channels_last: bool | None = None
     pixel_range: tuple[float, float] | None = None
     keep_examples: bool = True
+    scores: ScoreKind = "probabilities"
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -71,6 +81,8 @@ class TaskSpec:
                 f"TaskSpec.num_classes {self.num_classes} is above the limit of {max_classes} classes "
                 "(raise it with --limit max_classes=N, or drift_core.limits.override)"
             )
+        if self.scores not in SCORE_KINDS:
+            raise ValueError(f"TaskSpec.scores must be one of {SCORE_KINDS}, got {self.scores!r}")
         if self.pixel_range is not None:
             low, high = (float(v) for v in self.pixel_range)
             if not (low < high):

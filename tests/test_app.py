@@ -248,9 +248,24 @@ def test_query_params_reproduce_a_stored_run_comparison(db_path):
     at = app(ref=ids["vision-reference"], new=ids["vision-batch-drifted"])
     assert status(at) == "alert"
     assert at.selectbox(key="cmp_ref").value == ids["vision-reference"]
-    assert len(at.get("plotly_chart")) == 6  # scores, channels, brightness, predictions, history, history rule
+    # scores, channels, brightness, predictions, confidence, entropy, per-class probability, history, history rule
+    assert len(at.get("plotly_chart")) == 9
     at.selectbox(key="cmp_new").set_value(ids["vision-batch-ok"]).run()
     assert status(at) == "ok"
+
+
+def test_scored_predictions_show_the_model_confidence_charts(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["vision-reference"], new=ids["vision-batch-drifted"])
+    assert "Model confidence" in [h.value for h in at.subheader]
+    titles = " ".join(c.proto.spec for c in at.get("plotly_chart"))
+    assert "Model confidence (bins as scored)" in titles and "Per-class mean probability" in titles
+
+
+def test_class_id_predictions_show_no_confidence_charts(db_path):
+    ids = run_ids(db_path)
+    at = app(ref=ids["text-reference"], new=ids["text-batch-drifted"])
+    assert "Model confidence" not in [h.value for h in at.subheader]
 
 
 def test_modality_filter_limits_the_reference_picker(db_path):

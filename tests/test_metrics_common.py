@@ -28,21 +28,25 @@ from drift_core.contributors import format_shares
 from drift_core.metrics import expected_metrics
 
 # ----------------------------------------------------------------------------- the sets, by hand
-JS_FAMILY = {"seq_length_js", "token_freq_js", "channel_{c}_mean_js", "brightness_js", "prediction_js"}
+JS_FAMILY = {"seq_length_js", "token_freq_js", "channel_{c}_mean_js", "brightness_js", "prediction_js",
+             "confidence_js", "entropy_js"}
 KL_FAMILY = {"seq_length_kl", "brightness_kl", "prediction_kl"}
 PER_CHANNEL = {"channel_{c}_mean_js"}
 
-SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance"}
+SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"}
 NOT_SYMMETRIC = KL_FAMILY  # KL(ref || new)
 
-BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift"}
+BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift", "class_prob_distance"}  # total variation is in [0, 1]
 UNBOUNDED = KL_FAMILY | {"channel_mean_distance"}  # bits; Euclidean distance up to sqrt(channels)
 
 # 0 only when the two (binned) distributions are the same (KL's pseudo-count aside: with a one-item
 # side, kl_bits([1, 102], [0, 1]) == 0); tested here: > 0 for disjoint supports
 ZERO_IFF_EQUAL = JS_FAMILY | KL_FAMILY
-# 0 for some different distributions: the same top-100 token set, the same channel means
-ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance"}
+# 0 for some different distributions: the same top-100 token set, the same channel means, the same
+# per-class mean probabilities
+ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"}
+# computed from prediction scores (N, K) only: their datasets are outputs profiles of scores
+SCORED = {"confidence_js", "entropy_js", "class_prob_distance"}
 
 # a sum over the bins of a histogram: split into per-bin contributors (what moved most)
 HISTOGRAM = JS_FAMILY | KL_FAMILY
@@ -50,7 +54,7 @@ NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance"}  # a set overlap, 
 
 
 # ----------------------------------------------------------------------------- datasets
-TEXT, VISION = TaskSpec("text"), TaskSpec("vision")
+TEXT, VISION, OUTPUTS = TaskSpec("text"), TaskSpec("vision"), TaskSpec("outputs")
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,35 @@ class Images:
         return np.rint(x * 255).astype(np.uint8) if self.dtype == "uint8" else x.copy()
 
 
+@dataclass(frozen=True)
+class Scores:
+    """``n`` probability rows over ``k`` classes: ``"uniform"`` (every row 1/k: a point mass of
+    confidence 1/k and entropy 1), ``"confident"`` (top class 0.9-1.0 on a random class), or
+    ``"spread"`` (Dirichlet(1) rows)."""
+
+    n: int
+    k: int
+    kind: str
+    seed: int
+
+    def profile(self) -> dict[str, Any]:
+        return _profile(self)
+
+    def data(self, rng: np.random.Generator) -> np.ndarray:
+        if self.kind == "uniform" or self.k == 1:
+            return np.full((self.n, self.k), 1.0 / self.k)
+        if self.kind == "spread":
+            return rng.dirichlet(np.ones(self.k), self.n)
+        top = rng.uniform(0.9, 1.0, self.n)
+        p = np.repeat(((1 - top) / (self.k - 1))[:, None], self.k, axis=1)
+        p[np.arange(self.n), rng.integers(0, self.k, self.n)] = top
+        return p
+
+
 @lru_cache(maxsize=1024)
-def _profile(spec: Texts | Images) -> dict[str, Any]:
+def _profile(spec: Texts | Images | Scores) -> dict[str, Any]:
+    if isinstance(spec, Scores):
+        return compute_dataset_profile(spec.data(np.random.default_rng(spec.seed)), OUTPUTS, sample_size=None)
     rng = np.random.default_rng(spec.seed)
     data = spec.data(rng)
     preds = None if spec.classes is None else rng.choice(spec.classes, spec.n)
@@ -109,7 +140,7 @@ def _profile(spec: Texts | Images) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=1024)
-def compare(ref: Texts | Images, new: Texts | Images) -> dict[str, Any]:
+def compare(ref: Texts | Images | Scores, new: Texts | Images | Scores) -> dict[str, Any]:
     """``compare_profiles`` of two datasets (cached: property tests share their examples; read only)."""
     return compare_profiles(ref.profile(), new.profile())
 
@@ -147,7 +178,17 @@ def images(channels: int, levels: Any = any_levels, classes: Any = any_classes) 
                      dtype=st.sampled_from(["float64", "uint8"]), classes=classes, seed=seeds)
 
 
+any_score_kinds = st.sampled_from(["uniform", "confident", "spread"])
+any_class_counts = st.sampled_from([1, 2, 4, 30])
+
+
+def scores(kinds: Any = any_score_kinds, k: Any = any_class_counts) -> st.SearchStrategy[Scores]:
+    return st.builds(Scores, n=sizes, k=k, kind=kinds, seed=seeds)
+
+
 text_pairs = st.tuples(texts(), texts())
+score_pairs = st.tuples(scores(), scores())
+# disjoint: uniform rows (confidence 1/k <= 0.5, entropy 1) against confident ones (>= 0.9, entropy < 0.6)
 vision_pairs = st.one_of([st.tuples(images(c), images(c)) for c in (1, 3)])
 
 
@@ -167,8 +208,15 @@ disjoint_vision_pairs = st.one_of([_either_order(
 ) for c in (1, 3)])
 
 
+disjoint_score_pairs = _either_order(scores(st.just("uniform"), st.sampled_from([2, 4, 30])),
+                                     scores(st.just("confident"), st.sampled_from([2, 4, 30])))
+
+
 def pairs_for(name: str, disjoint: bool = False) -> st.SearchStrategy[tuple[Any, Any]]:
-    """Pairs of datasets on which metric ``name`` is computed (both sides carry predictions)."""
+    """Pairs of datasets on which metric ``name`` is computed (both sides carry predictions; scores
+    for the confidence metrics)."""
+    if name in SCORED:
+        return disjoint_score_pairs if disjoint else score_pairs
     text, vision = (disjoint_text_pairs, disjoint_vision_pairs) if disjoint else (text_pairs, vision_pairs)
     return {"text": text, "vision": vision, "outputs": st.one_of(text, vision)}[METRICS[name].group]
 
@@ -382,14 +430,24 @@ def _same_top_tokens() -> dict[str, Any]:
     return compare_profiles(a, b)
 
 
+def _same_class_probabilities() -> dict[str, Any]:
+    # every row (0.5, 0.5) against half (1, 0) and half (0, 1): the same per-class mean probabilities
+    a = np.full((40, 2), 0.5)
+    b = np.repeat(np.eye(2), 200, axis=0)
+    return compare_profiles(compute_dataset_profile(a, OUTPUTS, sample_size=None),
+                            compute_dataset_profile(b, OUTPUTS, sample_size=None))
+
+
 @pytest.mark.parametrize(
     "name, witness",
-    [("top_tokens_drift", "token_freq_js"), ("channel_mean_distance", "brightness_js")],
-    ids=["top_tokens_drift", "channel_mean_distance"],
+    [("top_tokens_drift", "token_freq_js"), ("channel_mean_distance", "brightness_js"),
+     ("class_prob_distance", "confidence_js")],
+    ids=["top_tokens_drift", "channel_mean_distance", "class_prob_distance"],
 )
 def test_metrics_outside_zero_iff_equal_can_be_zero_for_different_data(name, witness):
     assert name in ZERO_FOR_SOME_CHANGES and witness in ZERO_IFF_EQUAL
-    r = _same_top_tokens() if name == "top_tokens_drift" else _same_channel_means()
+    r = {"top_tokens_drift": _same_top_tokens, "channel_mean_distance": _same_channel_means,
+         "class_prob_distance": _same_class_probabilities}[name]()
     assert computed(r, name)[name]["score"] == 0.0
     assert computed(r, witness)[witness]["score"] > 0.5  # the data do differ
 
@@ -411,18 +469,24 @@ def test_kl_metrics_depend_on_the_order(name):
 CONSTANT = {
     "text": Texts(100, None, (0, 0), (0,), 1),  # every sequence padded to 128 tokens, one token, one class
     "vision": Images(100, (0.5, 0.5), 3, "float64", (0,), 1),  # every pixel 0.5
+    "scores": Scores(100, 4, "uniform", 1),  # every row (1/4, 1/4, 1/4, 1/4)
 }
 SPREAD = {
     "text": Texts(400, (5, 80), (0, 49), (0, 1, 2, 3), 2),
     "vision": Images(400, (0.2, 0.4), 3, "float64", (0, 1, 2, 3), 2),  # images around 0.3
+    "scores": Scores(400, 4, "spread", 2),  # Dirichlet(1) rows
 }
+
+
+def kind_of(name: str) -> str:
+    """The kind of data metric ``name`` is computed on in the explicit cases below."""
+    return "scores" if name in SCORED else "vision" if METRICS[name].group == "vision" else "text"
 
 
 @pytest.mark.parametrize("constant_side", ["ref", "new"], ids=["constant_ref", "constant_new"])
 @pytest.mark.parametrize("name", sorted(JS_FAMILY))
 def test_a_constant_dataset_against_a_different_one_is_seen(name, constant_side):
-    modality = "vision" if METRICS[name].group == "vision" else "text"
-    const, spread = CONSTANT[modality], SPREAD[modality]
+    const, spread = CONSTANT[kind_of(name)], SPREAD[kind_of(name)]
     r = compare(const, spread) if constant_side == "ref" else compare(spread, const)
     for n, m in computed(r, name).items():
         assert m["score"] > 0.5, n
@@ -438,8 +502,9 @@ def test_disjoint_supports_are_significant_at_lopsided_sizes(name):
     pairs = {
         "text": (Texts(2000, None, (1000, 1019), (2,), 1), Texts(100, (5, 20), (0, 9), (0,), 2)),
         "vision": (Images(2000, (0.8, 0.8), 3, "float64", (2,), 1), Images(100, (0.2, 0.2), 3, "float64", (0,), 2)),
+        "scores": (Scores(2000, 4, "confident", 1), Scores(100, 4, "uniform", 2)),
     }
-    a, b = pairs["vision" if METRICS[name].group == "vision" else "text"]
+    a, b = pairs[kind_of(name)]
     for n, m in computed(compare(a, b), name).items():
         assert m["score"] == 1.0, n
         assert m["status"] == "alert", n
@@ -484,6 +549,8 @@ P = (0, 1, 2)
         pytest.param(_V, predicting(_W, P), id="rgb_predictions_new_only"),
         pytest.param(_G, _H, id="grey"),
         pytest.param(predicting(_G, P), predicting(_H, P), id="grey_with_predictions"),
+        pytest.param(Scores(40, 3, "spread", 1), Scores(400, 5, "confident", 2), id="scores"),
+        pytest.param(Scores(40, 3, "spread", 1), predicting(_T, P), id="scores_ref_class_ids_new"),
     ],
 )
 def test_expected_metrics_are_the_metrics_compare_computes(ref, new):

@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data, views
+from dashboard.confidence_figures import confidence_figures
 from dashboard.figures import comparison_figures, history_points, metric_history, metric_history_figure
 from dashboard.history_figures import history_evidence_figure
 from dashboard.report import build_report
@@ -593,6 +594,13 @@ with rest:
     with right:
         if ref_profile["modality"] == "text":
             views.token_overlap_summary(result)
+    confidence = confidence_figures(ref_profile, new_profile)
+    if confidence:
+        st.subheader("Model confidence")
+        for row in (("confidence", "entropy"), ("class_probability",)):
+            for column, key in zip(st.columns(2, gap="medium"), row, strict=False):
+                with column:
+                    views.chart(confidence[key], f"cmp_fig_{key}")
     st.subheader("Examples")
     views.examples_gallery(ref_profile, new_profile)
 

@@ -197,7 +197,7 @@ def profile_file(
         raise reader.err("no records (the file is empty)")
     preds: NDArray[Any] | None = None
     if predictions_path is not None:
-        preds = read_predictions(predictions_path, prediction_key=task_spec.prediction_key)
+        preds = read_predictions(predictions_path, prediction_key=task_spec.prediction_key, scores=task_spec.scores)
     else:
         preds = reader.predictions()
     if preds is not None and len(preds) != n:

@@ -24,6 +24,7 @@ from numpy.typing import NDArray
 
 from .. import limits
 from .._validate import InputError, check_predictions
+from ..outputs import check_probability_rows
 from ..spec import TaskSpec
 from ._common import TEXT_CHUNK, Chunk, InMemoryFile, Reader, Source
 from .arrays import NpyRows, open_npy, sampled_groups
@@ -34,12 +35,17 @@ PREDICTION_SUFFIXES = (".csv", ".tsv", ".npy", ".parquet")
 PREDICTION_CHUNK = 100 * TEXT_CHUNK
 
 
-def check_file_predictions(arr: NDArray[Any], source: Source, lines: NDArray[np.int64] | None = None) -> NDArray[Any]:
+def check_file_predictions(arr: NDArray[Any], source: Source, lines: NDArray[np.int64] | None = None,
+                           scores: str = "probabilities") -> NDArray[Any]:
     """``check_predictions`` on a whole file's predictions; row ``i`` is named ``line lines[i]``
-    when ``lines`` is given, else ``row i + 1``."""
+    when ``lines`` is given, else ``row i + 1``. Score rows must be probabilities unless ``scores``
+    is ``"logits"`` (``TaskSpec.scores``)."""
     check_prediction_array(arr.shape, arr.dtype, source)
     try:
-        return check_predictions(arr, np.arange(len(arr), dtype=np.int64))
+        checked = check_predictions(arr, np.arange(len(arr), dtype=np.int64))
+        if checked.ndim == 2 and scores != "logits":
+            check_probability_rows(checked, np.arange(len(arr), dtype=np.int64))
+        return checked
     except InputError as e:
         if lines is not None:
             raise source.err(e.detail, line=int(lines[e.item])) from None
@@ -222,12 +228,14 @@ PREDICTION_READERS: dict[str, type[Reader]] = {
 
 
 def read_predictions(
-    path: str | Path | InMemoryFile, column: str | None = None, prediction_key: str = "prediction"
+    path: str | Path | InMemoryFile, column: str | None = None, prediction_key: str = "prediction",
+    scores: str = "probabilities",
 ) -> NDArray[Any]:
     """Predictions from ``.csv`` / ``.tsv``, ``.npy`` or ``.parquet``: (N,) int64 class ids or (N, K)
     float64 scores.
 
-    ``path`` may be an :class:`InMemoryFile` (an upload's name and bytes).
+    ``path`` may be an :class:`InMemoryFile` (an upload's name and bytes). Score rows must be
+    probabilities (non-negative, summing to 1) unless ``scores="logits"`` (``TaskSpec.scores``).
 
     Raises
     ------
@@ -254,4 +262,4 @@ def read_predictions(
     lines = None
     if isinstance(reader, CsvPredictions):
         lines = np.asarray([place["line"] for c in chunks for place in c.places], dtype=np.int64)
-    return check_file_predictions(arr, source, lines)
+    return check_file_predictions(arr, source, lines, scores)

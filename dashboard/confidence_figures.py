@@ -1,0 +1,107 @@
+"""Plotly figures of the model's confidence: prediction scores (N, K), reference vs new.
+
+Pure functions, like ``dashboard.figures``: two profiles in, a ``go.Figure`` out. The top-class
+probability and the normalised entropy are drawn on the coarse bins ``confidence_js`` and
+``entropy_js`` scored (``drift_core.histograms.unit_coarse_bins``), as a density (% of predictions
+per 0.01, so that unequal bins keep their areas); the per-class mean probability as grouped bars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from dashboard.figures import NEW_COLOR, REF_COLOR, scored_bins
+from drift_core.outputs import has_scores
+
+#: The per-class chart shows at most this many classes: those whose mean probability moved most.
+MAX_CLASSES_SHOWN = 20
+_LAYOUT: dict[str, Any] = {  # as dashboard.figures lays out its charts
+    "height": 340,
+    "margin": {"l": 10, "r": 10, "t": 56, "b": 10},
+    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+    "font": {"size": 13},
+    "title": {"x": 0.0, "xanchor": "left", "font": {"size": 16}},
+}
+
+
+def _figure(title: str, **layout: Any) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(**_LAYOUT)
+    fig.update_layout(title_text=title, **layout)
+    return fig
+
+
+def _density(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str, what: str) -> go.Scatter:
+    """A step line of % of predictions per 0.01 on the (unequal) scored bins."""
+    total = counts.sum()
+    share = 100.0 * counts / total if total else np.zeros(len(counts))
+    density = share / (np.diff(edges) * 100)
+    return go.Scatter(
+        name=name, x=np.repeat(edges, 2)[1:-1], y=np.repeat(density, 2), mode="lines",
+        line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
+        customdata=np.stack([np.repeat(edges[:-1], 2), np.repeat(edges[1:], 2), np.repeat(share, 2),
+                             np.repeat(counts, 2)], axis=-1),
+        hovertemplate=(f"{name}<br>{what} %{{customdata[0]:.3f}}-%{{customdata[1]:.3f}}: "
+                       "%{customdata[2]:.1f}% of predictions (%{customdata[3]})<extra></extra>"),
+    )
+
+
+def _unit_figure(ref: Mapping[str, Any], new: Mapping[str, Any], key: str, total_key: str, title: str,
+                 what: str, axis: str) -> go.Figure:
+    edges, r, n = scored_bins(ref[key], new[key])
+    fig = _figure(title)
+    for side, profile, counts, color, dash in (("reference", ref, r, REF_COLOR, "dot"), ("new", new, n, NEW_COLOR, "solid")):
+        mean = profile[total_key] / profile["n_samples"]
+        fig.add_trace(_density(edges, counts, f"{side} (mean {mean:.2f})", color, dash, what))
+    fig.update_xaxes(title_text=axis, range=[0, 1])
+    fig.update_yaxes(title_text="% of predictions per 0.01", rangemode="tozero")
+    return fig
+
+
+def confidence_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
+    """Top-class probability (the model's confidence), reference vs new, on the bins ``confidence_js`` scored."""
+    return _unit_figure(ref, new, "confidence_hist", "confidence_sum", "Model confidence (bins as scored)",
+                        "top-class probability", "probability of the predicted class (max over classes)")
+
+
+def entropy_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
+    """Normalised entropy H / log K, reference vs new, on the bins ``entropy_js`` scored."""
+    return _unit_figure(ref, new, "entropy_hist", "entropy_sum", "Prediction entropy (bins as scored)",
+                        "entropy", "entropy of the probabilities / log K (0 = certain, 1 = uniform)")
+
+
+def class_probability_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
+                             max_classes: int = MAX_CLASSES_SHOWN) -> go.Figure:
+    """Mean probability of each class, reference vs new; with more than ``max_classes`` classes,
+    the ``max_classes`` whose mean probability moved most, in class order."""
+    k = max(len(ref["class_prob_sums"]), len(new["class_prob_sums"]))
+    means = []
+    for profile in (ref, new):
+        s = np.zeros(k)
+        s[: len(profile["class_prob_sums"])] = profile["class_prob_sums"]
+        means.append(s / profile["n_samples"])
+    shown = np.arange(k)
+    title = "Per-class mean probability"
+    if k > max_classes:
+        shown = np.sort(np.argsort(-np.abs(means[1] - means[0]), kind="stable")[:max_classes])
+        title += f" (the {max_classes} of {k:,} classes that moved most)"
+    fig = _figure(title, barmode="group", bargap=0.3)
+    labels = [str(c) for c in shown]
+    for side, m, color in (("reference", means[0], REF_COLOR), ("new", means[1], NEW_COLOR)):
+        fig.add_trace(go.Bar(name=side, x=labels, y=100 * m[shown], marker={"color": color},
+                             hovertemplate=f"{side}, class %{{x}}: mean probability %{{y:.1f}}%<extra></extra>"))
+    fig.update_xaxes(type="category", title_text="class")
+    fig.update_yaxes(title_text="mean probability", ticksuffix="%", rangemode="tozero")
+    return fig
+
+
+def confidence_figures(ref: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, go.Figure]:
+    """The confidence figures, keyed by id, when both profiles kept prediction scores; else empty."""
+    if not (has_scores(ref) and has_scores(new)):
+        return {}
+    return {"confidence": confidence_figure(ref, new), "entropy": entropy_figure(ref, new),
+            "class_probability": class_probability_figure(ref, new)}
