@@ -47,15 +47,16 @@ def photographs(variant: str = "original") -> tuple[NDArray[np.uint8], ...]:
     return tuple(out)
 
 
-def tiles(n: int, rng: np.random.Generator, variant: str = "original") -> NDArray[np.uint8]:
-    """``n`` random 64 x 64 tiles, (n, 3, 64, 64) uint8."""
+def tiles(n: int, rng: np.random.Generator, variant: str = "original",
+          size: tuple[int, int] = (TILE, TILE)) -> NDArray[np.uint8]:
+    """``n`` random tiles (64 x 64 unless ``size``), (n, 3, height, width) uint8."""
     photos = photographs(variant)
     which = rng.integers(0, len(photos), n)
-    out = np.empty((n, 3, TILE, TILE), dtype=np.uint8)
+    out = np.empty((n, 3, *size), dtype=np.uint8)
     for k, photo in enumerate(photos):
         idx = np.flatnonzero(which == k)
-        ys = rng.integers(0, photo.shape[0] - TILE + 1, len(idx))
-        xs = rng.integers(0, photo.shape[1] - TILE + 1, len(idx))
-        windows = np.lib.stride_tricks.sliding_window_view(photo, (TILE, TILE), axis=(0, 1))  # (Y, X, 3, T, T)
+        ys = rng.integers(0, photo.shape[0] - size[0] + 1, len(idx))
+        xs = rng.integers(0, photo.shape[1] - size[1] + 1, len(idx))
+        windows = np.lib.stride_tricks.sliding_window_view(photo, size, axis=(0, 1))  # (Y, X, 3, h, w)
         out[idx] = windows[ys, xs]
     return out

@@ -353,23 +353,36 @@ def sharpness_js(pair: Pair) -> Evaluation:
     return _fine_comparison(pair, "sharpness_hist", _sharpness_label).evaluate(pair, "sharpness_js", js_distance, summary)
 
 
-def median_size(hist: list[int]) -> str:
-    """Median of a height or width histogram in words: exact below 128 pixels, ``~N`` above."""
-    h = np.asarray(hist)
-    b = int(np.searchsorted(np.cumsum(h), h.sum() / 2))
+def _size_words(side: str, ref_hist: list[int], new_hist: list[int]) -> str:
+    """The reference's most common size and the size whose share moved most, e.g.
+    ``width 32 px: 100% -> 50% of images; 40 px: 0% -> 50%``."""
+    r, n = np.asarray(ref_hist, dtype=np.float64), np.asarray(new_hist, dtype=np.float64)
+    r, n = r / r.sum(), n / n.sum()
+    mode = int(np.argmax(r))
+    change = np.abs(n - r)
+    change[mode] = -1.0
+    moved = int(np.argmax(change))
+    words = f"{side} {size_label(mode)} px: {r[mode]:.0%} -> {n[mode]:.0%} of images"
+    if change[moved] > 0:
+        words += f"; {size_label(moved)} px: {r[moved]:.0%} -> {n[moved]:.0%}"
+    return words
+
+
+def size_label(b: int) -> str:
+    """A size bin in pixels: exact below 128 (``64``), a range above (``128-133``)."""
     e = length_edges()
-    return f"{e[b]}" if b + 1 < len(e) and e[b + 1] == e[b] + 1 else f"~{e[b]}"
+    if b + 1 >= len(e):
+        return f">= {e[b]}"
+    return f"{e[b]}" if e[b + 1] == e[b] + 1 else f"{e[b]}-{e[b + 1] - 1}"
 
 
 def _size_metric(pair: Pair, side: str) -> Evaluation:
     key = f"{side}_hist"
-    e = length_edges()
 
     def label(lo: int, hi: int) -> str:
-        top = e[hi + 1] - 1 if hi + 1 < len(e) else None
-        span = f"{e[lo]}" if top == e[lo] else f"{e[lo]}-{top if top is not None else ''}"
-        return f"{side} {span} px"
-    summary = f"median {side} {median_size(pair.ref[key])} -> {median_size(pair.new[key])} px"
+        first, last = size_label(lo), size_label(hi)
+        return f"{side} {first} px" if lo == hi else f"{side} {first.split('-')[0]}-{last.split('-')[-1]} px"
+    summary = _size_words(side, pair.ref[key], pair.new[key])
     return _fine_comparison(pair, key, label).evaluate(pair, f"image_{side}_js", js_distance, summary)
 
 
