@@ -26,6 +26,9 @@ from drift_core.vision import channel_name
 
 from .figures import CHANNEL_COLORS, NEW_COLOR, REF_COLOR, _figure
 
+#: Legends with several entries go under the plot (a legend at the top runs into the title).
+_LEGEND_BELOW: dict[str, Any] = {"legend": {"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
+                                 "height": 400}
 #: Fine sharpness bins (20 per decade) merged into display bins of a quarter decade.
 SHARPNESS_DISPLAY_MERGE = 5
 
@@ -50,6 +53,7 @@ def pixel_values_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Fi
             ))
     fig.update_xaxes(title_text="pixel value (0 = black, 1 = full intensity)", range=[0, 1])
     fig.update_yaxes(title_text="% of the image's pixels", rangemode="tozero")
+    fig.update_layout(**_LEGEND_BELOW)
     return fig
 
 
@@ -62,7 +66,7 @@ def clipped_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
         fig.add_trace(go.Bar(name=f"{side} ({low + high:.1%} clipped)", x=where, y=[low * 100, high * 100],
                              marker_color=color, text=[f"{low:.1%}", f"{high:.1%}"], textposition="outside",
                              hovertemplate=f"{side}<br>%{{x}}: %{{y:.2f}}% of pixel values<extra></extra>"))
-    fig.update_layout(barmode="group")
+    fig.update_layout(barmode="group", height=400)
     fig.update_yaxes(title_text="% of pixel values (mean over images)", rangemode="tozero")
     return fig
 
@@ -100,8 +104,9 @@ def sharpness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figur
         e = np.asarray(sharpness_edges()[1:])[::SHARPNESS_DISPLAY_MERGE]
         lo, hi = e[max(int(occupied.min()) - 1, 0)], e[min(int(occupied.max()) + 2, len(e) - 1)]
         fig.update_xaxes(range=[np.log10(lo), np.log10(hi)])
-    fig.update_xaxes(type="log", title_text="sharpness (lower = blurrier; [0, 1] grey levels)")
+    fig.update_xaxes(type="log", exponentformat="power", title_text="sharpness (lower = blurrier; [0, 1] grey levels)")
     fig.update_yaxes(title_text="% of images", rangemode="tozero")
+    fig.update_layout(**_LEGEND_BELOW)
     return fig
 
 
@@ -120,7 +125,7 @@ def image_size_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figu
             fig.add_trace(go.Bar(name=f"{dim}, {side}", x=[f"{dim} {x}" for x in labels], y=share,
                                  marker={"color": color, "pattern": {"shape": pattern}},
                                  hovertemplate=f"{side}<br>%{{x}} px: %{{y:.1f}}% of images<extra></extra>"))
-    fig.update_layout(barmode="group")
+    fig.update_layout(barmode="group", height=400)
     fig.update_yaxes(title_text="% of images", rangemode="tozero")
     return fig
 
