@@ -237,7 +237,7 @@ def test_query_params_reproduce_a_stored_run_comparison(db_path):
     at = app(ref=ids["vision-reference"], new=ids["vision-batch-drifted"])
     assert status(at) == "alert"
     assert at.selectbox(key="cmp_ref").value == ids["vision-reference"]
-    assert len(at.get("plotly_chart")) == 6  # scores, channels, brightness, predictions, history, history rule
+    assert len(at.get("plotly_chart")) == 10  # scores, channels, brightness, predictions, 4 image quality, history, history rule
     at.selectbox(key="cmp_new").set_value(ids["vision-batch-ok"]).run()
     assert status(at) == "ok"
 
