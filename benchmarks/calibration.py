@@ -7,8 +7,15 @@ distribution, on data shaped like real pipelines: heavy-tailed lengths (log-norm
 Pareto alpha 1.2), sequences padded to 128 tokens, lopsided sizes (50 vs 5,000), 1,000 sparse
 Zipf-shaped classes. Shift rows plant a change and count detections.
 
-Run: ``.venv/bin/python benchmarks/calibration.py [--quick] [--json PATH] [--only WORD]`` (the full
-run takes about 15 minutes on 2 cores; ``--only confidence`` runs the rows whose name holds the word).
+Image-quality rows (``--only image-quality``) use 64 x 64 tiles of real photographs
+(``benchmarks/photos.py``: scikit-learn's bundled china.jpg and flower.jpg; ``pip install -e
+'.[bench]'``, skipped with a message when scikit-learn is missing): no drift at n = 30, 100, 300,
+1,000 with one tile size and with five heights x five widths (48-80 pixels, item lists), and the
+planted shifts Gaussian blur sigma 1, exposure +30% and 10% of the tiles at a new 96 x 128 size.
+
+Run: ``.venv/bin/python benchmarks/calibration.py [--quick] [--json PATH] [--only TAG|WORD]`` (the full
+run takes about 15 minutes on 2 cores, the image-quality rows about 10). ``--only`` runs the rows
+of one tag (``core``, ``image-quality``, ``text-health``) or whose name holds the word (``confidence``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import photos
 from synthetic import grey_batch, image_batch, padded_batch, prediction_batch, text_batch, zipf_classes
 from synthetic_scores import scores
 
@@ -115,6 +123,7 @@ class Row:
     make_new: Maker
     only: tuple[str, ...] | None = None
     pairs: int = 500
+    tag: str = "core"  # --only TAG runs one kind of row
 
 
 def rows(quick: bool) -> list[Row]:
@@ -163,6 +172,47 @@ def rows(quick: bool) -> list[Row]:
             OUTPUTS, max(50, shift // 4)),
     ]
     out += confidence_rows(quick)
+    if photos.available():
+        out += quality_rows(null, shift)
+    return out
+
+
+QUALITY_SIDES = (48, 56, 64, 72, 80)
+QUALITY_METRICS = ("pixel_values_js", "clipped_share_js", "sharpness_js", "image_height_js", "image_width_js")
+
+
+def photo_tiles(variant: str = "original", sizes: bool = False, new_size_share: float = 0.0) -> Maker:
+    """``n`` 64 x 64 tiles of the photographs (``variant``: blur1, exposure+30%); ``sizes``: each tile
+    cropped to a height and width drawn from QUALITY_SIDES (an item list); ``new_size_share``: that
+    share of the tiles at 96 x 128 instead."""
+    def make(n: int, rng: np.random.Generator) -> dict[str, Any]:
+        if not sizes and not new_size_share:
+            return compute_dataset_profile(photos.tiles(n, rng, variant), VISION, sample_size=None)
+        big = photos.tiles(n, rng, variant, size=(128, 128))
+        if sizes:
+            hs, ws = rng.choice(QUALITY_SIDES, n), rng.choice(QUALITY_SIDES, n)
+        else:
+            new = rng.random(n) < new_size_share
+            hs, ws = np.where(new, 96, 64), np.where(new, 128, 64)
+        items = [{"pixel_values": big[i, :, : hs[i], : ws[i]]} for i in range(n)]
+        return compute_dataset_profile(items, VISION, sample_size=None)
+    return make
+
+
+def quality_rows(null: int, shift: int) -> list[Row]:
+    out = []
+    for n in (30, 100, 300, 1000):
+        out.append(Row("no drift", "image quality: 64x64 photo tiles", n, n, photo_tiles(), photo_tiles(),
+                       pairs=null, tag="image-quality"))
+        out.append(Row("no drift", "image quality: photo tiles of 5x5 sizes (48-80 px)", n, n,
+                       photo_tiles(sizes=True), photo_tiles(sizes=True), pairs=null, tag="image-quality"))
+    for n in (500, 1000):
+        out.append(Row("shift", "image quality: Gaussian blur sigma 1", n, n, photo_tiles(), photo_tiles("blur1"),
+                       pairs=shift, tag="image-quality"))
+        out.append(Row("shift", "image quality: exposure +30%", n, n, photo_tiles(), photo_tiles("exposure+30%"),
+                       pairs=shift, tag="image-quality"))
+    out.append(Row("shift", "image quality: 10% of tiles at 96x128 instead of 64x64", 1000, 1000, photo_tiles(),
+                   photo_tiles(new_size_share=0.1), pairs=shift, tag="image-quality"))
     return out
 
 
@@ -194,7 +244,7 @@ def run(task: tuple[int, bool]) -> dict[str, Any]:
     lo, hi = wilson(hits, row.pairs)
     print(f"done: {row.kind}: {row.name}, {row.n_ref} vs {row.n_new}: {hits}/{row.pairs} not ok, {which}",
           file=sys.stderr, flush=True)
-    return {"kind": row.kind, "name": row.name, "n_ref": row.n_ref, "n_new": row.n_new, "pairs": row.pairs,
+    return {"kind": row.kind, "tag": row.tag, "name": row.name, "n_ref": row.n_ref, "n_new": row.n_new, "pairs": row.pairs,
             "not_ok": hits, "rate": hits / row.pairs, "wilson_low": lo, "wilson_high": hi, "by_metric": which,
             "seconds": time.perf_counter() - t0}
 
@@ -203,7 +253,11 @@ def main() -> None:
     quick = "--quick" in sys.argv
     out_json = sys.argv[sys.argv.index("--json") + 1] if "--json" in sys.argv else None
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else None
-    todo = [(i, quick) for i, row in enumerate(rows(quick)) if only is None or only in row.name]
+    if not photos.available() and only in (None, "image-quality"):
+        print("image-quality rows skipped: scikit-learn is not installed (pip install -e '.[bench]')", flush=True)
+    todo = [(i, quick) for i, row in enumerate(rows(quick)) if only is None or row.tag == only or only in row.name]
+    if not todo:
+        return
     with ProcessPoolExecutor(max_workers=2) as pool:
         results = list(pool.map(run, todo))
     print("| case | n (ref vs new) | pairs | not ok | Wilson 95% | flagged by |")
@@ -211,7 +265,11 @@ def main() -> None:
     for kind in ("no drift", "shift"):
         for r in (x for x in results if x["kind"] == kind):
             sizes = f"{r['n_ref']:,}" if r["n_ref"] == r["n_new"] else f"{r['n_ref']:,} vs {r['n_new']:,}"
-            flagged = ", ".join(f"{m} {c}" for m, c in sorted(r["by_metric"].items(), key=lambda x: -x[1])[:3]) or "-"
+            ranked = sorted(r["by_metric"].items(), key=lambda x: -x[1])
+            if r["tag"] == "image-quality":  # the new metrics first, each of them named
+                ranked = [x for x in ranked if x[0] in QUALITY_METRICS] + [x for x in ranked if x[0] not in QUALITY_METRICS]
+            shown = 5 if r["tag"] == "image-quality" else 3
+            flagged = ", ".join(f"{m} {c}" for m, c in ranked[:shown]) or "-"
             print(f"| {kind}: {r['name']} | {sizes} | {r['pairs']} | {r['rate']:.1%} | "
                   f"{r['wilson_low']:.1%}-{r['wilson_high']:.1%} | {flagged} |", flush=True)
     if out_json:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import outputs, text, vision
+from . import image_quality, outputs, text, vision
 from ._evaluation import Evaluation, Pair
 from .vision import channel_name
 
@@ -54,6 +54,8 @@ class MetricInfo:
     bounded: bool
     compute: Callable[..., Evaluation] = field(repr=False, compare=False)
     per_channel: bool = False
+    #: a profile field both sides must hold for the metric to be computed (older profiles lack it)
+    requires: str | None = None
 
     @property
     def unit(self) -> str:
@@ -87,6 +89,24 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("channel_mean_distance", "Channel-mean distance", "distance", "vision", None,
                    "Euclidean distance between the pixel-level channel-mean vectors.",
                    True, False, vision.channel_mean_distance),
+        # image quality (drift_core.image_quality); thresholds: README "Image quality"
+        MetricInfo("pixel_values_js", "Pixel values", "js", "vision", _JS,
+                   "JS distance between the mean per-image pixel-value histograms (16 bins of [0, 1], "
+                   "channels side by side).", True, True, image_quality.pixel_values_js,
+                   requires="pixel_share_sums"),
+        MetricInfo("clipped_share_js", "Clipped pixels", "js", "vision", _JS,
+                   "JS distance between the histograms of per-image share of values at exactly 0 or 1.",
+                   True, True, image_quality.clipped_share_js, requires="clipped_hist"),
+        MetricInfo("sharpness_js", "Sharpness", "js", "vision", _JS,
+                   "JS distance between the histograms of per-image sharpness (variance of the Laplacian "
+                   "of the grey level, log bins).", True, True, image_quality.sharpness_js,
+                   requires="sharpness_hist"),
+        MetricInfo("image_height_js", "Image height", "js", "vision", _JS,
+                   "JS distance between the image-height histograms (pixels).", True, True,
+                   image_quality.image_height_js, requires="height_hist"),
+        MetricInfo("image_width_js", "Image width", "js", "vision", _JS,
+                   "JS distance between the image-width histograms (pixels).", True, True,
+                   image_quality.image_width_js, requires="width_hist"),
         MetricInfo("prediction_js", "Predicted classes", "js", "outputs", _JS,
                    "JS distance between the predicted-class histograms.", True, True, outputs.prediction_js),
         MetricInfo("prediction_kl", "Predicted classes (KL)", "kl", "outputs", None,
@@ -114,6 +134,8 @@ def _applies(info: MetricInfo, ref: Mapping[str, Any], new: Mapping[str, Any]) -
         return outputs.has_scores(ref) and outputs.has_scores(new)
     if info.group == "outputs":
         return "prediction_hist" in ref and "prediction_hist" in new
+    if info.requires is not None and not (info.requires in ref and info.requires in new):
+        return False
     return ref.get("modality") == info.group == new.get("modality")
 
 
@@ -154,7 +176,7 @@ def metric_info(name: str, n_channels: int = 3) -> MetricInfo:
     >>> metric_info("nope")
     Traceback (most recent call last):
     ...
-    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, prediction_js, prediction_kl, confidence_js, entropy_js, class_prob_distance
+    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, pixel_values_js, clipped_share_js, sharpness_js, image_height_js, image_width_js, prediction_js, prediction_kl, confidence_js, entropy_js, class_prob_distance
     """
     m = _CHANNEL.match(name)
     if m:

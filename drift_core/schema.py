@@ -16,6 +16,7 @@ import numpy as np
 from . import limits
 from .examples import check_examples
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
+from .image_quality import PIXEL_BINS, QUALITY_FIELDS, sharpness_edges
 
 SCHEMA_VERSION = 2
 #: A words profile keeps the counts of this many most frequent words, the rest go to "other".
@@ -93,6 +94,16 @@ class VisionProfile(CommonProfile):
     brightness_edges: list[float]  # 0, .2, .4, .6, .8, 1
     brightness_hist: list[int]
     brightness_fine_hist: list[int]  # UNIT_FINE_BINS bins on [0, 1]
+    # image quality (drift_core.image_quality): all or none; profiles written before them have none
+    # (they stay comparable: the quality metrics are then not computed)
+    pixel_share_sums: NotRequired[list[list[float]]]  # per channel: sum over images of the 16 bin shares
+    pixel_share_cross: NotRequired[list[list[list[float]]]]  # per channel: sum over images of share outer products
+    clipped_low_sum: NotRequired[float]  # sum over images of the share of values at exactly 0
+    clipped_high_sum: NotRequired[float]  # ... at exactly 1
+    clipped_hist: NotRequired[list[int]]  # per-image clipped share (0 or 1) on UNIT_FINE_BINS bins
+    sharpness_hist: NotRequired[list[int]]  # per-image variance of the Laplacian, image_quality.sharpness_edges()
+    height_hist: NotRequired[list[int]]  # image heights on length_edges()
+    width_hist: NotRequired[list[int]]  # image widths on length_edges()
 
 
 Profile = TextProfile | VisionProfile
@@ -318,6 +329,35 @@ def _validate_vision(p: dict[str, Any], n: int) -> None:
     _counts("brightness_hist", p["brightness_hist"], len(BRIGHTNESS_EDGES) - 1)
     _counts("brightness_fine_hist", p["brightness_fine_hist"], UNIT_FINE_BINS)
     for key in ("brightness_hist", "brightness_fine_hist"):
+        if sum(p[key]) != n:
+            raise ValueError(f"field {key!r} must sum to n_samples ({n})")
+    present = [k for k in QUALITY_FIELDS if k in p]
+    if present:
+        _validate_quality(p, n, c, present)
+
+
+def _validate_quality(p: dict[str, Any], n: int, c: int, present: list[str]) -> None:
+    missing = [k for k in QUALITY_FIELDS if k not in p]
+    if missing:
+        raise ValueError(f"image-quality fields come together: {present[0]!r} is present but {missing[0]!r} is missing")
+    sums = p["pixel_share_sums"]
+    if not isinstance(sums, list) or len(sums) != c:
+        raise ValueError(f"field 'pixel_share_sums' must hold one list per channel ({c})")
+    for i, row in enumerate(sums):
+        _floats(f"pixel_share_sums[{i}]", row, PIXEL_BINS)
+    cross = p["pixel_share_cross"]
+    if not isinstance(cross, list) or len(cross) != c or any(not isinstance(m, list) or len(m) != PIXEL_BINS for m in cross):
+        raise ValueError(f"field 'pixel_share_cross' must hold a {PIXEL_BINS}x{PIXEL_BINS} matrix per channel ({c})")
+    for i, m in enumerate(cross):
+        for j, row in enumerate(m):
+            _floats(f"pixel_share_cross[{i}][{j}]", row, PIXEL_BINS)
+    for key in ("clipped_low_sum", "clipped_high_sum"):
+        value = p[key]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= n * (1 + 1e-9):
+            raise ValueError(f"field {key!r} must be a number in [0, n_samples], got {value!r}")
+    for key, length in (("clipped_hist", UNIT_FINE_BINS), ("sharpness_hist", len(sharpness_edges()) - 1),
+                        ("height_hist", len(length_edges())), ("width_hist", len(length_edges()))):
+        _counts(key, p[key], length)
         if sum(p[key]) != n:
             raise ValueError(f"field {key!r} must sum to n_samples ({n})")
 

@@ -1,5 +1,8 @@
 """Vision: profile images (per-channel pixel statistics, per-image channel means, brightness).
 
+Image-quality statistics (pixel-value histograms, clipped pixels, sharpness, sizes) are computed
+in the same pass by :mod:`drift_core.image_quality`.
+
 The statistical unit is the image: histograms count images (per-image channel mean, per-image
 brightness = mean intensity over all channels and pixels), so ``sum(brightness_hist) == n_samples``.
 ``channel_means`` / ``channel_stds`` are pixel-level statistics over the whole dataset (population
@@ -19,7 +22,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _inputs
+from . import _inputs, image_quality
 from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
 from ._validate import InputError
 from .divergence import js_distance, kl_bits
@@ -71,6 +74,7 @@ class _Acc:
         self.sumsq: NDArray[np.float64] | None = None
         self.n_pixels = 0
         self.n_channels: int | None = None
+        self.quality: list[dict[str, Any]] = []  # per-chunk image_quality.image_stats
 
     def add(self, batch: NDArray[Any], last: bool, pos: NDArray[np.int64], spec: TaskSpec) -> None:
         """``batch`` is (n, C, H, W) when ``last`` is False, (n, H, W, C) when True."""
@@ -111,6 +115,8 @@ class _Acc:
                     )
                 s = f.sum(axis=axis)
                 s2 = np.einsum("ijk,ijk->ij", f, f) if not last else np.einsum("ikj,ikj->ij", f, f)
+            self.quality.append(image_quality.image_stats(
+                x, last, offset, scale, x.dtype == np.uint8 and spec.pixel_range is None))
             s /= scale
             s2 /= scale * scale
             self.means.append(s / npix)
@@ -171,7 +177,7 @@ def profile_vision(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         pixel_sumsqs=acc.sumsq,
         image_means=means,
         brightness=brightness,
-    )
+    ) | image_quality.quality_fields(acc.quality)
 
 
 def _vision_fields(
@@ -231,6 +237,7 @@ def merge_vision(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "brightness_edges": a["brightness_edges"],
         "brightness_hist": add("brightness_hist"),
         "brightness_fine_hist": add("brightness_fine_hist"),
+        **image_quality.merge_quality(a, b),
     }
 
 

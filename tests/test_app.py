@@ -248,8 +248,9 @@ def test_query_params_reproduce_a_stored_run_comparison(db_path):
     at = app(ref=ids["vision-reference"], new=ids["vision-batch-drifted"])
     assert status(at) == "alert"
     assert at.selectbox(key="cmp_ref").value == ids["vision-reference"]
-    # scores, channels, brightness, predictions, confidence, entropy, per-class probability, history, history rule
-    assert len(at.get("plotly_chart")) == 9
+    # scores, channels, brightness, predictions, 4 image quality, confidence, entropy, per-class probability,
+    # history, history rule
+    assert len(at.get("plotly_chart")) == 13
     at.selectbox(key="cmp_new").set_value(ids["vision-batch-ok"]).run()
     assert status(at) == "ok"
 

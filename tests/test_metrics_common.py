@@ -28,8 +28,10 @@ from drift_core.contributors import format_shares
 from drift_core.metrics import expected_metrics
 
 # ----------------------------------------------------------------------------- the sets, by hand
+# the image-quality histograms each see one feature of the images (clipped share, sharpness, size)
+QUALITY_FEATURES = {"clipped_share_js", "sharpness_js", "image_height_js", "image_width_js"}
 JS_FAMILY = {"seq_length_js", "token_freq_js", "channel_{c}_mean_js", "brightness_js", "prediction_js",
-             "confidence_js", "entropy_js"}
+             "confidence_js", "entropy_js", "pixel_values_js"} | QUALITY_FEATURES
 KL_FAMILY = {"seq_length_kl", "brightness_kl", "prediction_kl"}
 PER_CHANNEL = {"channel_{c}_mean_js"}
 
@@ -41,10 +43,12 @@ UNBOUNDED = KL_FAMILY | {"channel_mean_distance"}  # bits; Euclidean distance up
 
 # 0 only when the two (binned) distributions are the same (KL's pseudo-count aside: with a one-item
 # side, kl_bits([1, 102], [0, 1]) == 0); tested here: > 0 for disjoint supports
-ZERO_IFF_EQUAL = JS_FAMILY | KL_FAMILY
+ZERO_IFF_EQUAL = JS_FAMILY - QUALITY_FEATURES - {"pixel_values_js"} | KL_FAMILY
 # 0 for some different distributions: the same top-100 token set, the same channel means, the same
-# per-class mean probabilities
-ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"}
+# per-class mean probabilities, one feature of the images unchanged (pixel values within one of the
+# 16 bins, the same sharpness or size)
+ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance", "class_prob_distance",
+                         "pixel_values_js"} | QUALITY_FEATURES
 # computed from prediction scores (N, K) only: their datasets are outputs profiles of scores
 SCORED = {"confidence_js", "entropy_js", "class_prob_distance"}
 
@@ -85,7 +89,9 @@ class Texts:
 @dataclass(frozen=True)
 class Images:
     """``n`` flat 4x4 images: each channel of each image is one value uniform in ``levels``
-    (``(0.5, 0.5)``: every pixel of every image is 0.5), stored as float64 or uint8."""
+    (``(0.5, 0.5)``: every pixel of every image is 0.5), stored as float64 or uint8. ``texture``:
+    a checkerboard of +- an amplitude uniform in it added to each image (clipped to [0, 1]);
+    ``sides``: square images of a side uniform in it (a list of items when sizes vary)."""
 
     n: int
     levels: tuple[float, float]
@@ -93,14 +99,27 @@ class Images:
     dtype: str
     classes: tuple[int, ...] | None
     seed: int
+    texture: tuple[float, float] = (0.0, 0.0)
+    sides: tuple[int, int] = (4, 4)
 
     def profile(self) -> dict[str, Any]:
         return _profile(self)
 
-    def data(self, rng: np.random.Generator) -> np.ndarray:
+    def data(self, rng: np.random.Generator) -> Any:
         level = rng.uniform(*self.levels, (self.n, self.channels, 1, 1))
-        x = np.broadcast_to(level, (self.n, self.channels, 4, 4))
-        return np.rint(x * 255).astype(np.uint8) if self.dtype == "uint8" else x.copy()
+        if self.texture == (0.0, 0.0) and self.sides == (4, 4):  # the original draws, unchanged
+            x = np.broadcast_to(level, (self.n, self.channels, 4, 4))
+            return np.rint(x * 255).astype(np.uint8) if self.dtype == "uint8" else x.copy()
+        amp = rng.uniform(*self.texture, (self.n, 1, 1, 1))
+        sides = rng.integers(self.sides[0], self.sides[1] + 1, self.n)
+        images = []
+        for i, side in enumerate(sides):
+            board = np.indices((side, side)).sum(axis=0) % 2 * 2 - 1
+            x = np.clip(level[i] + amp[i] * board, 0.0, 1.0)
+            images.append(np.rint(x * 255).astype(np.uint8) if self.dtype == "uint8" else x)
+        if self.sides[0] == self.sides[1]:
+            return np.stack(images)
+        return [{"pixel_values": x} for x in images]
 
 
 @dataclass(frozen=True)
@@ -173,9 +192,10 @@ def texts(lengths: Any = any_lengths, tokens: Any = any_tokens, classes: Any = a
     return st.builds(Texts, n=sizes, lengths=lengths, tokens=tokens, classes=classes, seed=seeds)
 
 
-def images(channels: int, levels: Any = any_levels, classes: Any = any_classes) -> st.SearchStrategy[Images]:
+def images(channels: int, levels: Any = any_levels, classes: Any = any_classes, **feature: Any) -> st.SearchStrategy[Images]:
     return st.builds(Images, n=sizes, levels=levels, channels=st.just(channels),
-                     dtype=st.sampled_from(["float64", "uint8"]), classes=classes, seed=seeds)
+                     dtype=st.sampled_from(["float64", "uint8"]), classes=classes, seed=seeds,
+                     **{k: st.just(v) for k, v in feature.items()})
 
 
 any_score_kinds = st.sampled_from(["uniform", "confident", "spread"])
@@ -212,13 +232,36 @@ disjoint_score_pairs = _either_order(scores(st.just("uniform"), st.sampled_from(
                                      scores(st.just("confident"), st.sampled_from([2, 4, 30])))
 
 
+# the feature each image-quality histogram sees, low and high: disjoint for that metric
+FEATURE_LOW: dict[str, dict[str, Any]] = {
+    "clipped_share_js": {"levels": (0.2, 0.4)},  # no value at 0 or 1
+    "sharpness_js": {"texture": (0.0, 0.0), "levels": (0.2, 0.4)},  # flat images: sharpness 0
+    "image_height_js": {"sides": (4, 4)},
+    "image_width_js": {"sides": (4, 4)},
+}
+FEATURE_HIGH: dict[str, dict[str, Any]] = {
+    "clipped_share_js": {"levels": (1.0, 1.0)},  # every value at 1
+    "sharpness_js": {"texture": (0.1, 0.3), "levels": (0.2, 0.4)},
+    "image_height_js": {"sides": (6, 12)},
+    "image_width_js": {"sides": (6, 12)},
+}
+
+
 def pairs_for(name: str, disjoint: bool = False) -> st.SearchStrategy[tuple[Any, Any]]:
     """Pairs of datasets on which metric ``name`` is computed (both sides carry predictions; scores
     for the confidence metrics)."""
     if name in SCORED:
         return disjoint_score_pairs if disjoint else score_pairs
+    if disjoint and name in FEATURE_LOW:
+        return st.one_of([_either_order(images(c, **_strategies(FEATURE_LOW[name])),
+                                        images(c, **_strategies(FEATURE_HIGH[name]))) for c in (1, 3)])
     text, vision = (disjoint_text_pairs, disjoint_vision_pairs) if disjoint else (text_pairs, vision_pairs)
     return {"text": text, "vision": vision, "outputs": st.one_of(text, vision)}[METRICS[name].group]
+
+
+def _strategies(feature: dict[str, Any]) -> dict[str, Any]:
+    """``levels`` as a strategy (images() draws it), the other features as plain values."""
+    return {k: st.just(v) if k == "levels" else v for k, v in feature.items()}
 
 
 def datasets_for(name: str) -> st.SearchStrategy[Any]:
@@ -452,6 +495,16 @@ def test_metrics_outside_zero_iff_equal_can_be_zero_for_different_data(name, wit
     assert computed(r, witness)[witness]["score"] > 0.5  # the data do differ
 
 
+@pytest.mark.parametrize("name", sorted(QUALITY_FEATURES | {"pixel_values_js"}))
+def test_image_quality_metrics_can_be_zero_for_different_images(name):
+    # flat 4x4 images at 0.50 against 0.52: the same pixel-value bin, sharpness 0, no clipping, one size
+    a, b = Images(40, (0.5, 0.5), 3, "float64", None, 1), Images(400, (0.52, 0.52), 3, "float64", None, 2)
+    assert name in ZERO_FOR_SOME_CHANGES
+    r = compare(a, b)
+    assert computed(r, name)[name]["score"] == 0.0
+    assert computed(r, "brightness_js")["brightness_js"]["score"] > 0.5  # the data do differ
+
+
 @pytest.mark.parametrize("name", sorted(NOT_SYMMETRIC))
 def test_kl_metrics_depend_on_the_order(name):
     # a point mass against a spread, 40 vs 400 items: KL(a || b) and KL(b || a) differ
@@ -483,10 +536,20 @@ def kind_of(name: str) -> str:
     return "scores" if name in SCORED else "vision" if METRICS[name].group == "vision" else "text"
 
 
+def _feature_pair(name: str, n_low: int, n_high: int) -> tuple[Images, Images]:
+    """Images low and high in the feature metric ``name`` sees (float64, 3 channels)."""
+    low, high = FEATURE_LOW[name], FEATURE_HIGH[name]
+    return (Images(n_low, low.get("levels", (0.2, 0.4)), 3, "float64", (0,), 1,
+                   **{k: v for k, v in low.items() if k != "levels"}),
+            Images(n_high, high.get("levels", (0.2, 0.4)), 3, "float64", (0, 1, 2, 3), 2,
+                   **{k: v for k, v in high.items() if k != "levels"}))
+
+
 @pytest.mark.parametrize("constant_side", ["ref", "new"], ids=["constant_ref", "constant_new"])
 @pytest.mark.parametrize("name", sorted(JS_FAMILY))
 def test_a_constant_dataset_against_a_different_one_is_seen(name, constant_side):
-    const, spread = CONSTANT[kind_of(name)], SPREAD[kind_of(name)]
+    const, spread = _feature_pair(name, 100, 400) if name in FEATURE_LOW else (CONSTANT[kind_of(name)],
+                                                                          SPREAD[kind_of(name)])
     r = compare(const, spread) if constant_side == "ref" else compare(spread, const)
     for n, m in computed(r, name).items():
         assert m["score"] > 0.5, n
@@ -505,6 +568,8 @@ def test_disjoint_supports_are_significant_at_lopsided_sizes(name):
         "scores": (Scores(2000, 4, "confident", 1), Scores(100, 4, "uniform", 2)),
     }
     a, b = pairs[kind_of(name)]
+    if name in FEATURE_LOW:
+        a, b = _feature_pair(name, 2000, 100)
     for n, m in computed(compare(a, b), name).items():
         assert m["score"] == 1.0, n
         assert m["status"] == "alert", n

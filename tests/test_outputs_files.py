@@ -22,7 +22,8 @@ from drift_core.store import ExperimentDB
 OUT = TaskSpec("outputs")
 RNG = np.random.default_rng(7)
 IDS = RNG.integers(0, 5, size=300)
-SCORES = RNG.random((300, 5))
+_RAW = RNG.random((300, 5))
+SCORES = _RAW / _RAW.sum(axis=1, keepdims=True)  # probabilities: other scores need TaskSpec(scores="logits")
 
 
 def write_csv(path: Path, header: list[str], rows: Any, sep: str = ",") -> Path:

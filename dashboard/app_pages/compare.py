@@ -20,6 +20,7 @@ from dashboard import data, views
 from dashboard.confidence_figures import confidence_figures
 from dashboard.figures import comparison_figures, history_points, metric_history, metric_history_figure
 from dashboard.history_figures import history_evidence_figure
+from dashboard.quality_figures import quality_figures
 from dashboard.report import build_report
 from dashboard.sources import PathRefused, allowed_roots, resolve_server_path
 from dashboard.thresholds import (
@@ -601,6 +602,13 @@ with rest:
             for column, key in zip(st.columns(2, gap="medium"), row, strict=False):
                 with column:
                     views.chart(confidence[key], f"cmp_fig_{key}")
+    quality = list(quality_figures(ref_profile, new_profile).items())
+    if quality:
+        st.subheader("Image quality")
+        for row in (quality[:2], quality[2:]):
+            for column, (key, fig) in zip(st.columns(2, gap="medium"), row, strict=False):
+                with column:
+                    views.chart(fig, f"cmp_fig_quality_{key}")
     st.subheader("Examples")
     views.examples_gallery(ref_profile, new_profile)
 
