@@ -38,6 +38,10 @@ class TaskSpec:
     keep_examples : bool
         Keep a few example items (short texts, small thumbnails) in profiles, for the dashboard's
         gallery. Set False for private data.
+    unk_token_id, pad_token_id : int, optional
+        Token ids (text given as ``input_ids``) of the tokenizer's unknown and padding tokens. Named,
+        they add the ``unk_token_share`` / ``pad_token_share`` scores, and the padding id is left out
+        of the lengths ``truncation_share`` counts (a padded row's length is its non-padding tokens).
 
     Examples
     --------
@@ -57,6 +61,8 @@ class TaskSpec:
     channels_last: bool | None = None
     pixel_range: tuple[float, float] | None = None
     keep_examples: bool = True
+    unk_token_id: int | None = None
+    pad_token_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -71,6 +77,10 @@ class TaskSpec:
                 f"TaskSpec.num_classes {self.num_classes} is above the limit of {max_classes} classes "
                 "(raise it with --limit max_classes=N, or drift_core.limits.override)"
             )
+        for key in ("unk_token_id", "pad_token_id"):
+            v = getattr(self, key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise ValueError(f"TaskSpec.{key} must be a non-negative int, got {v!r}")
         if self.pixel_range is not None:
             low, high = (float(v) for v in self.pixel_range)
             if not (low < high):

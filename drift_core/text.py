@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _inputs
+from . import _inputs, text_health
 from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
 from ._validate import InputError, InputTypeError
 from .divergence import js_distance, kl_bits
@@ -255,15 +255,17 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
             values = np.flatnonzero(all_stats[0])  # every id seen, ascending
             stats = [x[values] for x in all_stats]
         order: Any = slice(None)  # ids keep every token
+        health = text_health.profile_health(codes, lengths, None, values, spec.pad_token_id)
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         values, inverse = np.unique(np.array(list(chain.from_iterable(docs)), dtype=str), return_inverse=True)
         stats = [x[: len(values)] for x in token_stats(inverse.astype(np.int64).ravel(), lengths)]
         order = _ranked(values, stats[0])[:MAX_KEPT_WORDS]  # words keep the most frequent
+        health = text_health.profile_health(inverse, lengths, values, values[order], None)
     kept = (values[order], *(x[order] for x in stats))
     rest = [a.sum() - b.sum() for a, b in zip(stats, kept[1:], strict=True)]
-    return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest)}
+    return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest), **health}
 
 
 def _values(sel: _inputs.Selection, key: str) -> Any:
@@ -342,6 +344,7 @@ def merge_text(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "seq_length_edges": a["seq_length_edges"],
         "seq_length_hist": (np.array(a["seq_length_hist"]) + np.array(b["seq_length_hist"])).tolist(),
         **_token_fields(a["n_tokens"] + b["n_tokens"], kept, rest),
+        **text_health.merge_health(a, b, kept[0].tolist()),
     }
 
 
