@@ -95,7 +95,7 @@ METRICS: dict[str, MetricInfo] = {
                    "Share of new tokens never seen in the reference, above the reference's own share of tokens "
                    "no other of its sequences holds; tested on sequences.", False, True,
                    text_health.new_vocab_token_share, applies=_health),
-        MetricInfo("unk_token_share", "Unknown tokens", "share", "text", (0.01, 0.03),
+        MetricInfo("unk_token_share", "Unknown tokens", "share", "text", (0.005, 0.02),
                    "|b - a| of the unknown-token id's share of all tokens (when TaskSpec names unk_token_id).",
                    False, True, text_health.unk_token_share, applies=_names("unk_token_id")),
         MetricInfo("pad_token_share", "Padding tokens", "share", "text", (0.05, 0.1),

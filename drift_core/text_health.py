@@ -416,11 +416,12 @@ class NewVocab:
         self.new_token_share = n_unseen / max(new["n_tokens"], 1)
         hit = np.zeros(self.n_new, bool)
         hit[r_items[r_unseen]] = True
-        # tokens the postings do not cover (document frequency >= 3 in the new data): their items are
-        # not kept, but sum_i w_i s_i <= #items holding them, a lower bound (so the test stays conservative)
+        # tokens the postings do not cover (held by > RARE_DF new items): their items are not kept, but
+        # sum_i w_i s_i <= #items holding them, and so is RARE_DF + 1: lower bounds (a conservative test)
         bound = float(np.asarray(new["token_share_sums"], np.float64)[unseen].sum())
-        self.h = max(int(hit.sum()), int(np.floor(bound + 1e-9)))
-        self.exact = int(hit.sum()) >= self.h and not unseen[~np.isin(toks, rt)].any()
+        frequent = unseen[~np.isin(toks, rt)].any()  # an unseen token more than RARE_DF new items hold
+        self.h = min(self.n_new, max(int(hit.sum()), int(np.floor(bound + 1e-9)), (RARE_DF + 1) * bool(frequent)))
+        self.exact = not frequent
 
     @property
     def expected(self) -> float:

@@ -31,21 +31,26 @@ JS_FAMILY = {"seq_length_js", "token_freq_js", "channel_{c}_mean_js", "brightnes
 KL_FAMILY = {"seq_length_kl", "brightness_kl", "prediction_kl"}
 PER_CHANNEL = {"channel_{c}_mean_js"}
 
-SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance"}
-NOT_SYMMETRIC = KL_FAMILY  # KL(ref || new)
+# text health: changes in a share, judged against the reference (its longest length, its vocabulary)
+SHARE_FAMILY = {"truncation_share", "new_vocab_seq_share", "new_vocab_token_share", "unk_token_share",
+                "pad_token_share"}
 
-BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift"}
+SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance"}
+NOT_SYMMETRIC = KL_FAMILY | SHARE_FAMILY  # KL(ref || new); the reference's limit and vocabulary
+
+BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift"} | SHARE_FAMILY
 UNBOUNDED = KL_FAMILY | {"channel_mean_distance"}  # bits; Euclidean distance up to sqrt(channels)
 
 # 0 only when the two (binned) distributions are the same (KL's pseudo-count aside: with a one-item
 # side, kl_bits([1, 102], [0, 1]) == 0); tested here: > 0 for disjoint supports
 ZERO_IFF_EQUAL = JS_FAMILY | KL_FAMILY
 # 0 for some different distributions: the same top-100 token set, the same channel means
-ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance"}
+ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance"} | SHARE_FAMILY
 
 
 # ----------------------------------------------------------------------------- datasets
-TEXT, VISION = TaskSpec("text"), TaskSpec("vision")
+# the unknown and padding ids named so that unk_token_share / pad_token_share are computed too
+TEXT, VISION = TaskSpec("text", unk_token_id=1, pad_token_id=0), TaskSpec("vision")
 
 
 @dataclass(frozen=True)
@@ -192,12 +197,14 @@ def test_hand_written_sets_partition_the_registry(parts):
     "hand, flag",
     [
         (SYMMETRIC, lambda m: m.symmetric),
-        (NOT_SYMMETRIC, lambda m: m.family == "kl"),
+        (KL_FAMILY, lambda m: m.family == "kl"),
+        (NOT_SYMMETRIC, lambda m: not m.symmetric),
+        (SHARE_FAMILY, lambda m: m.family == "share"),
         (BOUNDED_0_1, lambda m: m.bounded),
         (JS_FAMILY, lambda m: m.family == "js"),
         (PER_CHANNEL, lambda m: m.per_channel),
     ],
-    ids=["symmetric", "not_symmetric_is_kl", "bounded", "js_family", "per_channel"],
+    ids=["symmetric", "kl_family", "not_symmetric", "share_family", "bounded", "js_family", "per_channel"],
 )
 def test_hand_written_sets_agree_with_registry_flags(hand, flag):
     flagged = {name for name, m in METRICS.items() if flag(m)}
@@ -306,7 +313,7 @@ def test_metrics_outside_zero_iff_equal_can_be_zero_for_different_data(name, wit
     assert computed(r, witness)[witness]["score"] > 0.5  # the data do differ
 
 
-@pytest.mark.parametrize("name", sorted(NOT_SYMMETRIC))
+@pytest.mark.parametrize("name", sorted(KL_FAMILY))
 def test_kl_metrics_depend_on_the_order(name):
     # a point mass against a spread, 40 vs 400 items: KL(a || b) and KL(b || a) differ
     pairs = {
