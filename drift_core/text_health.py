@@ -513,3 +513,37 @@ def unk_token_share(pair: Pair) -> Evaluation:
 def pad_token_share(pair: Pair) -> Evaluation:
     """``pad_token_share``: ``|b - a|`` of the padding id's share of all tokens."""
     return _special_share(pair, "pad_token_share", "pad_token_id", "padding")
+
+
+# ----------------------------------------------------------------------------- for charts
+def health_rows(ref: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+    """The shares behind each text-health score, for a chart: ``{"metric", "what", "ref", "new",
+    "expected"}`` (fractions; ``expected`` is the new share the reference predicts, or ``None``).
+    ``[]`` when the profiles lack the health fields.
+
+    Examples
+    --------
+    >>> from drift_core import TaskSpec, compute_dataset_profile
+    >>> p = compute_dataset_profile([{"input_ids": [1, 2]}, {"input_ids": [3]}], TaskSpec("text"))
+    >>> [(r["metric"], r["ref"], r["new"]) for r in health_rows(p, p)][0]
+    ('truncation_share', 0.5, 0.5)
+    """
+    if not (ref.get("modality") == new.get("modality") == "text" and has_health(ref, new)):
+        return []
+    limit, cr, cn, _ = truncation_counts(ref, new)
+    nv = NewVocab(ref, new)
+    rows = [
+        {"metric": "truncation_share", "what": f"sequences at the {limit}-token limit",
+         "ref": cr / ref["n_samples"], "new": cn / new["n_samples"], "expected": None},
+        {"metric": "new_vocab_seq_share", "what": "sequences with a token never seen in the reference",
+         "ref": 0.0, "new": nv.observed, "expected": nv.expected},
+        {"metric": "new_vocab_token_share", "what": "tokens never seen in the reference",
+         "ref": 0.0, "new": nv.new_token_share, "expected": nv.ref_token_share},
+    ]
+    for key, metric, word in (("unk_token_id", "unk_token_share", "unknown"), ("pad_token_id", "pad_token_share", "padding")):
+        token = named_id(ref, new, key)
+        if token is not None:
+            rows.append({"metric": metric, "what": f"{word} tokens (id {token})",
+                         "ref": _id_stats(ref, token)[0] / max(ref["n_tokens"], 1),
+                         "new": _id_stats(new, token)[0] / max(new["n_tokens"], 1), "expected": None})
+    return rows

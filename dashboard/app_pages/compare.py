@@ -18,6 +18,7 @@ import streamlit as st
 
 from dashboard import data, views
 from dashboard.figures import comparison_figures, history_points, metric_history, metric_history_figure
+from dashboard.health_figures import text_health_figure
 from dashboard.history_figures import history_evidence_figure
 from dashboard.report import build_report
 from dashboard.sources import PathRefused, allowed_roots, resolve_server_path
@@ -584,6 +585,9 @@ with rest:
     with right:
         if ref_profile["modality"] == "text":
             views.token_overlap_summary(result)
+    health = text_health_figure(result, ref_profile, new_profile)
+    if health is not None:
+        views.chart(health, "cmp_fig_text_health")
     st.subheader("Examples")
     views.examples_gallery(ref_profile, new_profile)
 
