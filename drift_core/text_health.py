@@ -35,7 +35,8 @@ unknown-token or padding share that moves. Four scores, all on items (sequences)
 What the profile keeps (``health_*`` fields, optional: profiles written before them compare on
 the other metrics): the top lengths; every token held by at most ``RARE_DF`` items, with those items and its count
 in each ("rare postings": exact, and mergeable because document frequencies add up, and a token
-one side lists and the other holds without listing is frequent there); for words profiles that hold more distinct words than
+one side lists and the other holds without listing is frequent there; items are numbered by their
+content, :func:`canonical_items`, so that ``merge(a, b) == merge(b, a)``); for words profiles that hold more distinct words than
 ``MAX_KEPT_WORDS``, a bitmap of ``2**20`` bits of the word hashes not listed elsewhere (zlib +
 base64 of ``np.packbits``), so that "seen in the reference" stays exact up to ``MAX_KEPT_WORDS``
 words plus the rare ones and past that errs toward "seen" with probability at most
@@ -139,6 +140,40 @@ def word_hashes(words: NDArray[np.str_]) -> NDArray[np.uint64]:
     return h
 
 
+def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """splitmix64's finaliser (a bijection of 64-bit ints that spreads every input bit)."""
+    with np.errstate(over="ignore"):
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return x ^ (x >> np.uint64(31))
+
+
+def canonical_items(tokens: NDArray[Any], df: NDArray[np.int64], items: NDArray[np.int64], counts: NDArray[np.int64]
+                    ) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Postings' items renumbered 0..k-1 by their content, so that profiles do not depend on item order.
+
+    Item numbers only say which postings share an item; numbering items in the order they came
+    would make ``merge(a, b)`` and ``merge(b, a)`` differ. Each item's signature -- the (token,
+    count) pairs it holds -- is hashed (a sum of mixed pair hashes: order-free), items are numbered
+    in hash order, and each token's items sorted. Items with one signature are interchangeable
+    (same postings, same counts), so any order among them gives the same lists.
+    """
+    if len(items) == 0:
+        return items, counts
+    th = word_hashes(tokens) if np.asarray(tokens).dtype.kind == "U" else np.asarray(tokens).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        pair = _mix(_mix(np.repeat(th, df)) + counts.astype(np.uint64))
+    order = np.argsort(items, kind="stable")
+    uniq, start = np.unique(items[order], return_index=True)
+    sig = np.add.reduceat(pair[order], start)  # wraps modulo 2**64: still order-free
+    rank = np.empty(len(uniq), np.int64)
+    rank[np.lexsort((uniq, sig))] = np.arange(len(uniq))
+    new = rank[np.searchsorted(uniq, items)]
+    owner = np.repeat(np.arange(len(df)), df)
+    flat = np.lexsort((new, owner))
+    return new[flat], counts[flat]
+
+
 def _sketch(words: NDArray[np.str_]) -> str:
     if len(words) == 0:
         return ""
@@ -182,6 +217,7 @@ def profile_health(codes: NDArray[Any], lengths: NDArray[np.int64], values: NDAr
         listed |= np.isin(words, np.asarray(kept, dtype=str))
         sketch = _sketch(words[~listed])
         tok_out, df, items, counts = _sorted_postings(words[tok], df, items, counts)
+    items, counts = canonical_items(np.asarray(tok_out, dtype=str if values is not None else np.int64), df, items, counts)
     return {
         "health_top_lengths": tl,
         "health_top_counts": tc,
@@ -238,6 +274,8 @@ def merge_health(a: dict[str, Any], b: dict[str, Any], kept: list[Any]) -> dict[
 
     n_a = a["n_samples"]
     tokens, df, items, counts = _merge_postings(a, b, n_a)
+    items, counts = canonical_items(np.asarray(tokens, dtype=str if a["token_kind"] == "words" else np.int64), df,
+                                    items, counts)
     sketch = ""
     if a["token_kind"] == "words":
         union = np.union1d(_tokens(a, "token_values"), _tokens(b, "token_values"))
