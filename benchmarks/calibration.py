@@ -169,7 +169,7 @@ def tokenized(truncated: float = 0.02, new_ids: float = 0.0, unk: float = 0.005)
 
 
 def text_health_rows(quick: bool) -> list[Row]:
-    null, shift = (100, 50) if quick else (500, 200)
+    null, shift = (100, 50) if quick else (300, 100)
     out: list[Row] = []
     for n in (30, 100, 300, 1000):
         out.append(Row("no drift", "text health: padded to 246 tokens, 2% truncated, 0.5% unknown", n, n,
@@ -177,9 +177,9 @@ def text_health_rows(quick: bool) -> list[Row]:
         out.append(Row("no drift", "text health: unpadded, Pareto lengths (alpha 1.2)", n, n, text(lengths="pareto1.2"),
                        text(lengths="pareto1.2"), HEALTH, null, "text-health"))
     out.append(Row("no drift", "text health: lopsided sizes, Pareto lengths (alpha 1.2)", 200, 2000,
-                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, null, "text-health"))
+                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, 200, "text-health"))
     out.append(Row("no drift", "text health: lopsided sizes, Pareto lengths (alpha 1.2)", 2000, 200,
-                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, null, "text-health"))
+                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, 200, "text-health"))
     for n in (500, 1000):
         out.append(Row("shift", "text health: truncation 2% -> 10% of sequences", n, n, tokenized(),
                        tokenized(truncated=0.10), HEALTH, shift, "text-health"))
