@@ -174,6 +174,7 @@ def rows(quick: bool) -> list[Row]:
     out += confidence_rows(quick)
     if photos.available():
         out += quality_rows(null, shift)
+    out += text_health_rows(quick)
     return out
 
 
@@ -213,6 +214,62 @@ def quality_rows(null: int, shift: int) -> list[Row]:
                        pairs=shift, tag="image-quality"))
     out.append(Row("shift", "image quality: 10% of tiles at 96x128 instead of 64x64", 1000, 1000, photo_tiles(),
                    photo_tiles(new_size_share=0.1), pairs=shift, tag="image-quality"))
+    return out
+
+
+# ----------------------------------------------------------------------------- text health
+HEALTH = ("truncation_share", "new_vocab_seq_share", "new_vocab_token_share", "unk_token_share", "pad_token_share")
+LIMIT, PAD, UNK = 246, 9999, 9998  # 2% of log-normal (median 120, sigma 0.35) lengths exceed 246 tokens
+HEALTH_SPEC = TaskSpec("text", unk_token_id=UNK, pad_token_id=PAD)
+
+
+def tokenized(truncated: float = 0.02, new_ids: float = 0.0, unk: float = 0.005) -> Maker:
+    """Tokenizer output padded to the LIMIT-token model input: log-normal lengths cut at LIMIT (2% of
+    sequences), ``truncated``: the share of sequences at the limit (extra ones drawn at random and
+    filled to the limit), ``unk``: share of tokens replaced by the unknown id, ``new_ids``: share of
+    tokens replaced by ids the reference never sees (Zipf over 10,000 ids from 20,000)."""
+    def make(n: int, rng: np.random.Generator) -> dict[str, Any]:
+        col = text_batch(n, rng)
+        lengths = np.minimum(np.diff(col.offsets.to_numpy()), LIMIT)
+        extra = max(0.0, (truncated - 0.02) / 0.98)
+        lengths = np.where(rng.random(n) < extra, LIMIT, lengths)
+        ids = text_batch(n, rng, length_scale=3.0)  # long enough to fill every row
+        rows = np.full((n, LIMIT), PAD, np.int64)
+        offsets = ids.offsets.to_numpy()
+        flat = ids.values.to_numpy().astype(np.int64)
+        pos = np.arange(LIMIT)
+        take = np.minimum(offsets[:-1, None] + pos, offsets[1:, None] - 1)
+        body = pos < lengths[:, None]
+        rows[body] = flat[take][body]
+        r = rng.random(rows.shape)
+        rows[body & (r < unk)] = UNK
+        if new_ids:
+            k = int((body & (r >= unk) & (r < unk + new_ids)).sum())
+            p = 1.0 / np.arange(1, 10_001) ** 1.1
+            rows[body & (r >= unk) & (r < unk + new_ids)] = 20_000 + rng.choice(10_000, size=k, p=p / p.sum())
+        return compute_dataset_profile(rows, HEALTH_SPEC, sample_size=None)
+    return make
+
+
+def text_health_rows(quick: bool) -> list[Row]:
+    null, shift = (100, 50) if quick else (300, 100)
+    out: list[Row] = []
+    for n in (30, 100, 300, 1000):
+        out.append(Row("no drift", "text health: padded to 246 tokens, 2% truncated, 0.5% unknown", n, n,
+                       tokenized(), tokenized(), HEALTH, null, "text-health"))
+        out.append(Row("no drift", "text health: unpadded, Pareto lengths (alpha 1.2)", n, n, text(lengths="pareto1.2"),
+                       text(lengths="pareto1.2"), HEALTH, null, "text-health"))
+    out.append(Row("no drift", "text health: lopsided sizes, Pareto lengths (alpha 1.2)", 200, 2000,
+                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, 200, "text-health"))
+    out.append(Row("no drift", "text health: lopsided sizes, Pareto lengths (alpha 1.2)", 2000, 200,
+                   text(lengths="pareto1.2"), text(lengths="pareto1.2"), HEALTH, 200, "text-health"))
+    for n in (500, 1000):
+        out.append(Row("shift", "text health: truncation 2% -> 10% of sequences", n, n, tokenized(),
+                       tokenized(truncated=0.10), HEALTH, shift, "text-health"))
+        out.append(Row("shift", "text health: 20% of ids replaced by unseen ids", n, n, tokenized(),
+                       tokenized(new_ids=0.20), HEALTH, shift, "text-health"))
+        out.append(Row("shift", "text health: unknown tokens 0.5% -> 2%", n, n, tokenized(),
+                       tokenized(unk=0.02), HEALTH, shift, "text-health"))
     return out
 
 

@@ -148,8 +148,21 @@ def _open_db(path: str, must_exist: bool = False) -> ExperimentDB:
 
 def _spec(modality: str, num_classes: int | None, channels_last: bool | None, pixel_range: tuple[float, float] | None,
           logits: bool = False) -> TaskSpec:
+    ids = _token_ids()
     return TaskSpec(modality, num_classes=num_classes, channels_last=channels_last, pixel_range=pixel_range,  # type: ignore[arg-type]
-                    scores="logits" if logits else "probabilities")
+                    scores="logits" if logits else "probabilities",
+                    unk_token_id=ids.get("unk_token_id"), pad_token_id=ids.get("pad_token_id"))
+
+
+def _token_ids() -> dict[str, int]:
+    """``--unk-token-id`` / ``--pad-token-id`` given on the command line (kept in the click context)."""
+    ctx = click.get_current_context(silent=True)
+    return {k: v for k, v in (ctx.meta.get("drift_token_ids", {}) if ctx else {}).items() if v is not None}
+
+
+def _remember_id(ctx: click.Context, param: click.Parameter, value: int | None) -> int | None:
+    ctx.meta.setdefault("drift_token_ids", {})[str(param.name)] = value
+    return value
 
 
 def _profile_with_progress(path: str, spec: TaskSpec, scheduler: str | None = None, **kw: Any) -> dict[str, Any]:
@@ -233,6 +246,10 @@ _spec_options = [
     click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sample."),
     click.option("--logits", is_flag=True, default=False,
                  help="Prediction scores are logits (softmax applied); default: probabilities (rows sum to 1)."),
+    click.option("--unk-token-id", type=click.IntRange(min=0), expose_value=False, callback=_remember_id,
+                 help="Token id of the tokenizer's unknown token (adds unk_token_share)."),
+    click.option("--pad-token-id", type=click.IntRange(min=0), expose_value=False, callback=_remember_id,
+                 help="Token id of the padding token (adds pad_token_share; lengths for truncation exclude it)."),
 ]
 
 
@@ -453,7 +470,7 @@ def _data_spec(side: _Side, other: _Side, modality: str | None, num_classes: int
     if base is not None and base.modality == m:
         d = base.to_dict()
         d.update({k: v for k, v in (("num_classes", num_classes), ("channels_last", channels_last),
-                                    ("pixel_range", pixel_range)) if v is not None})
+                                    ("pixel_range", pixel_range)) if v is not None}, **_token_ids())
         d["scores"] = "logits" if logits else d.get("scores", "probabilities")
         return TaskSpec.from_dict(d)
     if base is not None and "outputs" in (m, base.modality):

@@ -17,11 +17,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import image_quality, outputs, text, vision
+from . import image_quality, outputs, text, text_health, vision
 from ._evaluation import Evaluation, Pair
 from .vision import channel_name
 
-Family = Literal["js", "kl", "distance", "turnover"]
+Family = Literal["js", "kl", "distance", "turnover", "share"]
 Group = Literal["text", "vision", "outputs"]
 
 #: The unit each family's scores are in (shown next to every score).
@@ -30,6 +30,7 @@ FAMILY_UNITS: dict[str, str] = {
     "kl": "bits",
     "distance": "[0, 1] units",
     "turnover": "fraction",
+    "share": "share change",
 }
 _JS = (0.1, 0.2)
 #: Confidence and entropy histograms crowd against 1 (and 0), so a small drop of the mean top-class
@@ -56,10 +57,21 @@ class MetricInfo:
     per_channel: bool = False
     #: a profile field both sides must hold for the metric to be computed (older profiles lack it)
     requires: str | None = None
+    #: besides the modality, when the metric applies to a pair of profiles (e.g. a named token id)
+    applies: Callable[[Mapping[str, Any], Mapping[str, Any]], bool] | None = field(default=None, repr=False,
+                                                                                    compare=False)
 
     @property
     def unit(self) -> str:
         return FAMILY_UNITS[self.family]
+
+
+def _health(ref: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    return text_health.has_health(dict(ref), dict(new))
+
+
+def _names(key: str) -> Callable[[Mapping[str, Any], Mapping[str, Any]], bool]:
+    return lambda ref, new: text_health.named_id(dict(ref), dict(new), key) is not None
 
 
 METRICS: dict[str, MetricInfo] = {
@@ -77,6 +89,24 @@ METRICS: dict[str, MetricInfo] = {
         MetricInfo("top_tokens_drift", "Top-100 token turnover", "turnover", "text", (0.3, 0.5),
                    "Share of the top-100 tokens that are in one side's top 100 but not the other's "
                    "(1 - token_overlap).", True, True, text.top_token_turnover),
+        MetricInfo("truncation_share", "Truncation", "share", "text", (0.02, 0.05),
+                   "Change in the share of sequences at the longest length seen in the reference (its limit), "
+                   "|b - a|; with a padding id, lengths without padding.", False, True, text_health.truncation_share,
+                   applies=_health),
+        MetricInfo("new_vocab_seq_share", "New vocabulary (sequences)", "share", "text", (0.1, 0.25),
+                   "Share of new sequences holding a token never seen in the reference, above the share the "
+                   "reference predicts from its own rare tokens (leave-one-out).", False, True,
+                   text_health.new_vocab_seq_share, applies=_health),
+        MetricInfo("new_vocab_token_share", "New vocabulary (tokens)", "share", "text", (0.02, 0.05),
+                   "Share of new tokens never seen in the reference, above the reference's own share of tokens "
+                   "no other of its sequences holds; tested on sequences.", False, True,
+                   text_health.new_vocab_token_share, applies=_health),
+        MetricInfo("unk_token_share", "Unknown tokens", "share", "text", (0.005, 0.02),
+                   "|b - a| of the unknown-token id's share of all tokens (when TaskSpec names unk_token_id).",
+                   False, True, text_health.unk_token_share, applies=_names("unk_token_id")),
+        MetricInfo("pad_token_share", "Padding tokens", "share", "text", (0.05, 0.1),
+                   "|b - a| of the padding id's share of all tokens (when TaskSpec names pad_token_id).",
+                   False, True, text_health.pad_token_share, applies=_names("pad_token_id")),
         MetricInfo("channel_{c}_mean_js", "Channel {c} mean", "js", "vision", _JS,
                    "JS distance between the histograms of per-image mean of channel c (0 = red).",
                    True, True, vision.channel_mean_js, per_channel=True),
@@ -136,7 +166,8 @@ def _applies(info: MetricInfo, ref: Mapping[str, Any], new: Mapping[str, Any]) -
         return "prediction_hist" in ref and "prediction_hist" in new
     if info.requires is not None and not (info.requires in ref and info.requires in new):
         return False
-    return ref.get("modality") == info.group == new.get("modality")
+    same = ref.get("modality") == info.group == new.get("modality")
+    return same and (info.applies is None or info.applies(ref, new))
 
 
 def expected_metrics(ref: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
@@ -176,7 +207,7 @@ def metric_info(name: str, n_channels: int = 3) -> MetricInfo:
     >>> metric_info("nope")
     Traceback (most recent call last):
     ...
-    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, pixel_values_js, clipped_share_js, sharpness_js, image_height_js, image_width_js, prediction_js, prediction_kl, confidence_js, entropy_js, class_prob_distance
+    ValueError: unknown metric 'nope'; known: seq_length_js, seq_length_kl, token_freq_js, top_tokens_drift, truncation_share, new_vocab_seq_share, new_vocab_token_share, unk_token_share, pad_token_share, channel_{c}_mean_js, brightness_js, brightness_kl, channel_mean_distance, pixel_values_js, clipped_share_js, sharpness_js, image_height_js, image_width_js, prediction_js, prediction_kl, confidence_js, entropy_js, class_prob_distance
     """
     m = _CHANNEL.match(name)
     if m:

@@ -17,6 +17,7 @@ from . import limits
 from .examples import check_examples
 from .histograms import BRIGHTNESS_EDGES, UNIT_FINE_BINS, length_edges
 from .image_quality import PIXEL_BINS, QUALITY_FIELDS, sharpness_edges
+from .text_health import validate_health
 
 SCHEMA_VERSION = 2
 #: A words profile keeps the counts of this many most frequent words, the rest go to "other".
@@ -77,6 +78,15 @@ class TextProfile(CommonProfile):
     token_other_share_cross: float
     top_tokens: list[int] | list[str]  # <= 100, most frequent first, ties by token
     top_token_counts: list[int]
+    # text health (drift_core.text_health; optional: profiles written before them lack them all)
+    health_top_lengths: NotRequired[list[int]]  # <= 32 largest distinct lengths (without padding), descending
+    health_top_counts: NotRequired[list[int]]  # sequences of each
+    health_pad_id: NotRequired[int | None]  # the padding id left out of those lengths
+    health_rare_tokens: NotRequired[list[int] | list[str]]  # tokens held by <= RARE_DF (8) items, ascending
+    health_rare_df: NotRequired[list[int]]  # how many items hold each
+    health_rare_items: NotRequired[list[int]]  # those items (flat, grouped by token)
+    health_rare_counts: NotRequired[list[int]]  # the token's count in each
+    health_vocab_sketch: NotRequired[str]  # words only: base64(zlib(packbits)) of 2**20 hashed bits, or ""
 
 
 class VisionProfile(CommonProfile):
@@ -309,6 +319,7 @@ def _validate_text(p: dict[str, Any], n: int) -> None:
         _floats(key, [p[key]], 1)
     if not 0 <= p["n_nonempty"] <= n:
         raise ValueError(f"field 'n_nonempty' must lie in [0, n_samples], got {p['n_nonempty']}")
+    validate_health(p)
 
 
 def _validate_vision(p: dict[str, Any], n: int) -> None:

@@ -45,6 +45,10 @@ class TaskSpec:
         non-negative and sum to 1 (within 0.01; rows are then divided by their sums), otherwise
         profiling fails naming the row. ``"logits"``: a numerically stable softmax turns each row
         into probabilities (``exp(z - max z) / sum exp(z - max z)``). Class ids (N,) ignore it.
+    unk_token_id, pad_token_id : int, optional
+        Token ids (text given as ``input_ids``) of the tokenizer's unknown and padding tokens. Named,
+        they add the ``unk_token_share`` / ``pad_token_share`` scores, and the padding id is left out
+        of the lengths ``truncation_share`` counts (a padded row's length is its non-padding tokens).
 
     Examples
     --------
@@ -67,6 +71,8 @@ class TaskSpec:
     pixel_range: tuple[float, float] | None = None
     keep_examples: bool = True
     scores: ScoreKind = "probabilities"
+    unk_token_id: int | None = None
+    pad_token_id: int | None = None
 
     def __post_init__(self) -> None:
         if self.modality not in MODALITIES:
@@ -83,6 +89,10 @@ class TaskSpec:
             )
         if self.scores not in SCORE_KINDS:
             raise ValueError(f"TaskSpec.scores must be one of {SCORE_KINDS}, got {self.scores!r}")
+        for key in ("unk_token_id", "pad_token_id"):
+            v = getattr(self, key)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+                raise ValueError(f"TaskSpec.{key} must be a non-negative int, got {v!r}")
         if self.pixel_range is not None:
             low, high = (float(v) for v in self.pixel_range)
             if not (low < high):

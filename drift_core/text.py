@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from . import _inputs
+from . import _inputs, text_health
 from ._evaluation import Bins, Evaluation, HistogramComparison, Pair, compare_histograms
 from ._validate import InputError, InputTypeError
 from .divergence import js_distance, kl_bits
@@ -314,6 +314,8 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
             stats = [x[values] for x in all_stats]
         order: Any = slice(None)  # ids keep every token
         dropped = np.zeros(0, dtype=np.int64)
+        codes = pieces[0].codes if len(pieces) == 1 else np.concatenate([p.codes for p in pieces])
+        health = text_health.profile_health(codes, lengths, None, values, spec.pad_token_id)
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
@@ -321,10 +323,11 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         stats = [x[: len(values)] for x in token_stats(codes, lengths)]
         ranked = _ranked(values, stats[0])
         order, dropped = ranked[:MAX_KEPT_WORDS], ranked[MAX_KEPT_WORDS:]  # words keep the most frequent
+        health = text_health.profile_health(codes, lengths, values, values[order], None)
     kept = (values[order], *(x[order] for x in stats))
     # the rest is summed over the dropped tokens (not total - kept: exactly 0 when nothing is dropped)
     rest = [x[dropped].sum() for x in stats]
-    return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest)}
+    return {"token_kind": kind, **_length_fields(lengths), **_token_fields(int(lengths.sum()), kept, rest), **health}
 
 
 def _encode_words(flat: list[str]) -> tuple[NDArray[np.str_], NDArray[Any]]:
@@ -414,6 +417,7 @@ def merge_text(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         "seq_length_edges": a["seq_length_edges"],
         "seq_length_hist": (np.array(a["seq_length_hist"]) + np.array(b["seq_length_hist"])).tolist(),
         **_token_fields(a["n_tokens"] + b["n_tokens"], kept, rest),
+        **text_health.merge_health(a, b, kept[0].tolist()),
     }
 
 

@@ -128,7 +128,7 @@ def test_first_start_builds_the_demo_db_and_opens_on_a_drifted_batch(tmp_path, m
 def test_default_view_shows_scores_charts_history_and_downloads(db_path):
     at = app()
     assert status(at) == "alert"
-    assert len(at.get("plotly_chart")) == 6  # scores, lengths, tokens, predictions, history, history rule
+    assert len(at.get("plotly_chart")) == 7  # scores, lengths, tokens, predictions, text health, history, history rule
     assert [d.editing_mode for d in at.dataframe] == ["read_only", "fixed"]  # scores, per-metric thresholds
     assert {b.label for b in at.get("download_button")} == {"Download HTML report", "Download result (JSON)"}
 
@@ -147,8 +147,13 @@ def test_what_moved_most_lists_the_top_bins_of_each_flagged_metric(db_path):
 # ---------------------------------------------------------------------- changing the view
 
 
+#: The demo's drifted text batch holds 40% tokens the reference never saw: the text-health
+#: metrics alert on it too; the views below that raise every threshold raise theirs as well.
+HEALTH_RAISED = "new_vocab_seq_share:0.9,0.95;new_vocab_token_share:0.9,0.95;truncation_share:0.9,0.95"
+
+
 def test_raising_the_thresholds_turns_the_alert_ok(db_path):
-    at = app()
+    at = app(th=HEALTH_RAISED)
     assert status(at) == "alert"
     at.number_input(key="cmp_js_alert").set_value(0.95)
     at.number_input(key="cmp_js_warn").set_value(0.9)
@@ -159,14 +164,14 @@ def test_raising_the_thresholds_turns_the_alert_ok(db_path):
 
 
 def test_monitoring_an_informational_metric_makes_it_count(db_path):
-    at = app(js="0.9,0.95", top="0.9,0.95")  # only seq_length_kl (2.3 bits) could still be flagged
+    at = app(js="0.9,0.95", top="0.9,0.95", th=HEALTH_RAISED)  # only seq_length_kl (2.3 bits) could still be flagged
     assert status(at) == "ok"
     assert score_statuses(at)["Sequence length (KL)"] == "ℹ info"
     edit_thresholds(at, {"seq_length_kl": {"monitored": True, "warn": 1.0, "alert": 2.0}})
     assert score_statuses(at)["Sequence length (KL)"] == "✖ alert"
     assert score_thresholds(at)["Sequence length (KL)"] == "1 / 2"
     assert status(at) == "alert"
-    assert at.query_params["th"] == "seq_length_kl:1,2"
+    assert at.query_params["th"] == ";".join(sorted([*HEALTH_RAISED.split(";"), "seq_length_kl:1,2"]))
 
 
 @pytest.mark.parametrize(
@@ -660,7 +665,8 @@ def test_history_draws_one_line_per_monitored_metric(db_path):
 
     fig = json.loads(history.proto.spec)
     names = [t["name"] for t in fig["data"] if t.get("mode") == "lines+markers"]
-    assert names == ["Sequence length", "Token frequencies", "Top-100 token turnover", "Predicted classes"]
+    assert names == ["Sequence length", "Token frequencies", "Top-100 token turnover", "Truncation",
+                     "New vocabulary (sequences)", "New vocabulary (tokens)", "Predicted classes"]
 
 
 @pytest.mark.parametrize("ref,new,example", [("prose-reference", "prose-batch-drifted", "> "),

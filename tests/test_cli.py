@@ -27,7 +27,8 @@ from drift_core.store import ExperimentDB
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "drift_core" / "demo_data"
-WARN_ONLY = [f"--threshold={m}=0.05,0.95" for m in ("seq_length_js", "token_freq_js", "top_tokens_drift", "prediction_js")]
+WARN_ONLY = [f"--threshold={m}=0.05,0.95" for m in ("seq_length_js", "token_freq_js", "top_tokens_drift", "prediction_js",
+                                                       "truncation_share", "new_vocab_seq_share", "new_vocab_token_share")]
 DRIFT_SCRIPT = Path(sys.executable).with_name("drift")
 
 

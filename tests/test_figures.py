@@ -53,7 +53,8 @@ def vision_result(profiles):
 def test_score_bars_are_the_scores_on_the_0_1_scale(text_result):
     fig = drift_scores_figure(text_result)
     bars = fig.data[0]
-    expected = {n for n in text_result["drift_scores"] if n.endswith("_js") or n == "top_tokens_drift"}
+    expected = {n for n in text_result["drift_scores"]
+                if n.endswith("_js") or n.endswith("_share") or n == "top_tokens_drift"}  # the [0, 1] scores
     labels = {text_result["metrics"][n]["label"]: n for n in expected}
     assert set(bars.y) == set(labels)
     for label, score in zip(bars.y, bars.x, strict=True):

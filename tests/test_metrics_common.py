@@ -35,10 +35,14 @@ JS_FAMILY = {"seq_length_js", "token_freq_js", "channel_{c}_mean_js", "brightnes
 KL_FAMILY = {"seq_length_kl", "brightness_kl", "prediction_kl"}
 PER_CHANNEL = {"channel_{c}_mean_js"}
 
-SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"}
-NOT_SYMMETRIC = KL_FAMILY  # KL(ref || new)
+# text health: changes in a share, judged against the reference (its longest length, its vocabulary)
+SHARE_FAMILY = {"truncation_share", "new_vocab_seq_share", "new_vocab_token_share", "unk_token_share",
+                "pad_token_share"}
 
-BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift", "class_prob_distance"}  # total variation is in [0, 1]
+SYMMETRIC = JS_FAMILY | {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"}
+NOT_SYMMETRIC = KL_FAMILY | SHARE_FAMILY  # KL(ref || new); the reference's limit and vocabulary
+
+BOUNDED_0_1 = JS_FAMILY | {"top_tokens_drift", "class_prob_distance"} | SHARE_FAMILY  # total variation is in [0, 1]
 UNBOUNDED = KL_FAMILY | {"channel_mean_distance"}  # bits; Euclidean distance up to sqrt(channels)
 
 # 0 only when the two (binned) distributions are the same (KL's pseudo-count aside: with a one-item
@@ -48,17 +52,19 @@ ZERO_IFF_EQUAL = JS_FAMILY - QUALITY_FEATURES - {"pixel_values_js"} | KL_FAMILY
 # per-class mean probabilities, one feature of the images unchanged (pixel values within one of the
 # 16 bins, the same sharpness or size)
 ZERO_FOR_SOME_CHANGES = {"top_tokens_drift", "channel_mean_distance", "class_prob_distance",
-                         "pixel_values_js"} | QUALITY_FEATURES
+                         "pixel_values_js"} | QUALITY_FEATURES | SHARE_FAMILY
 # computed from prediction scores (N, K) only: their datasets are outputs profiles of scores
 SCORED = {"confidence_js", "entropy_js", "class_prob_distance"}
 
 # a sum over the bins of a histogram: split into per-bin contributors (what moved most)
 HISTOGRAM = JS_FAMILY | KL_FAMILY
-NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance"}  # a set overlap, a Euclidean distance
+# a set overlap, a Euclidean distance, shares of items
+NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance"} | SHARE_FAMILY
 
 
 # ----------------------------------------------------------------------------- datasets
-TEXT, VISION, OUTPUTS = TaskSpec("text"), TaskSpec("vision"), TaskSpec("outputs")
+# the unknown and padding ids named so that unk_token_share / pad_token_share are computed too
+TEXT, VISION, OUTPUTS = TaskSpec("text", unk_token_id=1, pad_token_id=0), TaskSpec("vision"), TaskSpec("outputs")
 
 
 @dataclass(frozen=True)
@@ -295,12 +301,14 @@ def test_hand_written_sets_partition_the_registry(parts):
     "hand, flag",
     [
         (SYMMETRIC, lambda m: m.symmetric),
-        (NOT_SYMMETRIC, lambda m: m.family == "kl"),
+        (KL_FAMILY, lambda m: m.family == "kl"),
+        (NOT_SYMMETRIC, lambda m: not m.symmetric),
+        (SHARE_FAMILY, lambda m: m.family == "share"),
         (BOUNDED_0_1, lambda m: m.bounded),
         (JS_FAMILY, lambda m: m.family == "js"),
         (PER_CHANNEL, lambda m: m.per_channel),
     ],
-    ids=["symmetric", "not_symmetric_is_kl", "bounded", "js_family", "per_channel"],
+    ids=["symmetric", "kl_family", "not_symmetric", "share_family", "bounded", "js_family", "per_channel"],
 )
 def test_hand_written_sets_agree_with_registry_flags(hand, flag):
     flagged = {name for name, m in METRICS.items() if flag(m)}
@@ -505,7 +513,7 @@ def test_image_quality_metrics_can_be_zero_for_different_images(name):
     assert computed(r, "brightness_js")["brightness_js"]["score"] > 0.5  # the data do differ
 
 
-@pytest.mark.parametrize("name", sorted(NOT_SYMMETRIC))
+@pytest.mark.parametrize("name", sorted(KL_FAMILY))
 def test_kl_metrics_depend_on_the_order(name):
     # a point mass against a spread, 40 vs 400 items: KL(a || b) and KL(b || a) differ
     pairs = {

@@ -19,6 +19,7 @@ import streamlit as st
 from dashboard import data, views
 from dashboard.confidence_figures import confidence_figures
 from dashboard.figures import comparison_figures, history_points, metric_history, metric_history_figure
+from dashboard.health_figures import text_health_figure
 from dashboard.history_figures import history_evidence_figure
 from dashboard.quality_figures import quality_figures
 from dashboard.report import build_report
@@ -595,6 +596,9 @@ with rest:
     with right:
         if ref_profile["modality"] == "text":
             views.token_overlap_summary(result)
+    health = text_health_figure(result, ref_profile, new_profile)
+    if health is not None:
+        views.chart(health, "cmp_fig_text_health")
     confidence = confidence_figures(ref_profile, new_profile)
     if confidence:
         st.subheader("Model confidence")
