@@ -25,16 +25,27 @@ Pair = tuple[float, float]
 #: ``{"js": (warn, alert), "top": (warn, alert)}``
 QuickPairs = Mapping[str, Pair]
 
+#: The registry defaults the quick pairs start from (the JS distances', the top-token turnover's).
+_QUICK_DEFAULTS = {"js": metric_info("seq_length_js").default_thresholds,
+                   "top": metric_info("top_tokens_drift").default_thresholds}
+
 #: The editor's columns, in order.
 ROW_KEYS = ("label", "metric", "monitored", "warn", "alert")
 
 
 def quick_family(name: str) -> str | None:
-    """Which quick pair sets ``name``'s thresholds: ``"js"``, ``"top"``, or None (informational)."""
+    """Which quick pair sets ``name``'s thresholds: ``"js"``, ``"top"``, or None (informational, or a
+    metric with defaults of its own, set in the per-metric table).
+
+    A metric follows a quick pair when it is of the pair's family *and* shares its registry default:
+    ``confidence_js`` / ``entropy_js`` are JS distances with their own (0.15, 0.3), which the JS pair
+    (0.1, 0.2 by default) must not override.
+    """
     info = metric_info(name)
-    if info.default_thresholds is None:
+    family = {"js": "js", "turnover": "top"}.get(info.family)
+    if info.default_thresholds is None or family is None:
         return None
-    return {"js": "js", "turnover": "top"}.get(info.family)
+    return family if info.default_thresholds == _QUICK_DEFAULTS[family] else None
 
 
 def default_pair(name: str, quick: QuickPairs) -> Pair | None:

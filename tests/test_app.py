@@ -384,6 +384,14 @@ def test_untouched_rows_give_the_quick_pairs_and_leave_informational_metrics_out
     assert resolved.overrides == {} and resolved.errors == []
 
 
+def test_a_js_metric_with_defaults_of_its_own_keeps_them_when_the_quick_js_pair_moves():
+    scored = {"modality": "outputs", "prediction_hist": [1, 2], "confidence_hist": [1], "num_classes": 2}
+    names = [n for n in expected_metrics(scored, scored) if n in ("confidence_js", "prediction_js")]
+    assert names == ["prediction_js", "confidence_js"]
+    resolved = resolve_thresholds({"js": (0.9, 0.95), "top": (0.3, 0.5)}, rows_for(names, {"js": (0.9, 0.95), "top": (0.3, 0.5)}))
+    assert resolved.thresholds == {"prediction_js": (0.9, 0.95), "confidence_js": (0.15, 0.3)}
+
+
 def test_a_monitored_informational_metric_is_thresholded():
     rows = rows_for(expected_metrics(VISION, VISION),
                     channel_mean_distance={"monitored": True, "warn": 0.05, "alert": 0.1})
