@@ -54,7 +54,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from . import significance as sig
-from ._evaluation import Evaluation, HistogramComparison, Pair, compare_histograms
+from ._evaluation import Bins, Evaluation, HistogramComparison, Pair, compare_histograms
 from .divergence import js_distance
 from .histograms import (
     UNIT_FINE_BINS,
@@ -301,7 +301,13 @@ def pixel_values_js(pair: Pair) -> Evaluation:
     ar, an = mr.mean(axis=0), mn.mean(axis=0)
     b = int(np.argmax(np.abs(an - ar)))
     summary = f"pixels with {_bin_words(b)}: {ar[b]:.1%} -> {an[b]:.1%} (all channels)"
-    return Evaluation("pixel_values_js", score, summary, p, floor, ref["n_samples"], new["n_samples"])
+    # the bins the score is computed on: every (channel, value bin), each channel holding 1/C of the mass
+    from .vision import channel_name  # vision imports this module
+
+    c = mr.shape[0]
+    labels = [f"{channel_name(ch, c)} {_bin_words(b)}" for ch in range(c) for b in range(PIXEL_BINS)]
+    bins = Bins(np.maximum(mr, 0).ravel(), np.maximum(mn, 0).ravel(), labels, "pixel values")
+    return Evaluation("pixel_values_js", score, summary, p, floor, ref["n_samples"], new["n_samples"], bins=bins)
 
 
 # ----------------------------------------------------------------------------- histograms over images

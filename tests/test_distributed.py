@@ -66,15 +66,20 @@ def client() -> Iterator[Any]:
         yield c
 
 
+def _has_float(x: Any) -> bool:
+    return isinstance(x, float) or (isinstance(x, list) and any(_has_float(v) for v in x))
+
+
 def assert_same_profile(a: dict[str, Any], b: dict[str, Any]) -> None:
-    """Equal keys; ints, strings and int lists exactly; floats to RTOL."""
+    """Equal keys; ints, strings and int lists (nested too) exactly; floats (nested too) to RTOL."""
     assert sorted(a) == sorted(b)
     for key in a:
         x, y = a[key], b[key]
         if isinstance(x, float) or isinstance(y, float):
             assert math.isclose(x, y, rel_tol=RTOL, abs_tol=1e-12), key
-        elif isinstance(x, list) and x and any(isinstance(v, float) for v in x):
-            np.testing.assert_allclose(x, y, rtol=RTOL, atol=1e-12, err_msg=key)
+        elif isinstance(x, list) and x and (_has_float(x) or _has_float(y)):
+            np.testing.assert_allclose(np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64),
+                                       rtol=RTOL, atol=1e-12, err_msg=key)
         else:
             assert x == y, key
 

@@ -58,8 +58,8 @@ SCORED = {"confidence_js", "entropy_js", "class_prob_distance"}
 
 # a sum over the bins of a histogram: split into per-bin contributors (what moved most)
 HISTOGRAM = JS_FAMILY | KL_FAMILY
-# a set overlap, a Euclidean distance, shares of items
-NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance"} | SHARE_FAMILY
+# a set overlap, Euclidean / total-variation distances of means, shares of items
+NOT_HISTOGRAM = {"top_tokens_drift", "channel_mean_distance", "class_prob_distance"} | SHARE_FAMILY
 
 
 # ----------------------------------------------------------------------------- datasets
@@ -461,6 +461,8 @@ def test_metrics_that_are_not_histograms_have_no_contributors(name):
     pair = (Texts(40, (5, 20), (0, 9), None, 1), Texts(60, (5, 80), (0, 49), None, 2))
     if METRICS[name].group == "vision":
         pair = (Images(40, (0.2, 0.4), 3, "float64", None, 1), Images(60, (0.5, 0.7), 3, "float64", None, 2))
+    if name in SCORED:
+        pair = (Scores(40, 4, "spread", 1), Scores(60, 4, "confident", 2))
     for n, m in computed(compare(*pair), name).items():
         assert m["contributors"] is None, n
 
