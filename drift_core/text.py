@@ -315,7 +315,8 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         order: Any = slice(None)  # ids keep every token
         dropped = np.zeros(0, dtype=np.int64)
         codes = pieces[0].codes if len(pieces) == 1 else np.concatenate([p.codes for p in pieces])
-        health = text_health.profile_health(codes, lengths, None, values, spec.pad_token_id)
+        rare = text_health.rare_candidates(values, stats[0], stats[1])
+        health = text_health.profile_health(codes, lengths, None, values, spec.pad_token_id, rare)
     else:
         docs = [words(t) for t in _texts(_values(sel, spec.text_key), sel.index)]
         lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
@@ -323,7 +324,8 @@ def profile_text(sel: _inputs.Selection, spec: TaskSpec) -> dict[str, Any]:
         stats = [x[: len(values)] for x in token_stats(codes, lengths)]
         ranked = _ranked(values, stats[0])
         order, dropped = ranked[:MAX_KEPT_WORDS], ranked[MAX_KEPT_WORDS:]  # words keep the most frequent
-        health = text_health.profile_health(codes, lengths, values, values[order], None)
+        rare = text_health.rare_candidates(np.arange(len(values)), stats[0], stats[1])
+        health = text_health.profile_health(codes, lengths, values, values[order], None, rare)
     kept = (values[order], *(x[order] for x in stats))
     # the rest is summed over the dropped tokens (not total - kept: exactly 0 when nothing is dropped)
     rest = [x[dropped].sum() for x in stats]

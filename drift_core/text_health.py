@@ -92,13 +92,16 @@ def top_lengths(lengths: NDArray[np.int64], k: int = HEALTH_TOP_LENGTHS) -> tupl
     return vals[::-1][:k].astype(np.int64).tolist(), counts[::-1][:k].astype(np.int64).tolist()
 
 
-def rare_postings(codes: NDArray[np.int64], lengths: NDArray[np.int64], max_df: int = RARE_DF
+def rare_postings(codes: NDArray[np.int64], lengths: NDArray[np.int64], max_df: int = RARE_DF,
+                  items: NDArray[np.int64] | None = None,
                   ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Tokens (codes) held by at most ``max_df`` items: ``(tokens, df, items, counts)``.
 
     ``tokens`` ascending with their document frequency ``df``; ``items`` and ``counts`` are flat,
     grouped by token in that order (``df[k]`` entries each, items ascending): the items holding
     the token and its count in each. One sort of the (token, item) keys (``np.unique``).
+    ``items``: the item of each code when ``codes`` is a subset of the positions (every position
+    of a token it holds must be in it); by default every position, in item order.
 
     Examples
     --------
@@ -110,7 +113,8 @@ def rare_postings(codes: NDArray[np.int64], lengths: NDArray[np.int64], max_df: 
     if len(codes) == 0:
         return e, e, e, e
     n = len(lengths)
-    key, cnt = np.unique(codes * np.int64(n) + item_of_token(lengths), return_counts=True)
+    item = item_of_token(lengths) if items is None else items
+    key, cnt = np.unique(codes * np.int64(n) + item, return_counts=True)
     tok, item = key // n, key % n
     df = np.bincount(tok)
     keep = df[tok] <= max_df
@@ -187,25 +191,50 @@ def _sketch_bits(s: str) -> NDArray[np.bool_]:
     return np.unpackbits(raw)[:SKETCH_BITS].astype(bool)
 
 
+def rare_candidates(tokens: NDArray[Any], counts: NDArray[np.int64], sq_counts: NDArray[np.int64],
+                    max_df: int = RARE_DF) -> NDArray[Any]:
+    """The tokens that may be held by at most ``max_df`` items, from their total count ``c`` and
+    sum of squared per-item counts ``q`` (:func:`drift_core.text.token_stats`): by Cauchy-Schwarz
+    ``c^2 <= df * q``, so a token with ``c^2 > max_df * q`` is in more than ``max_df`` items.
+
+    Examples
+    --------
+    >>> rare_candidates(np.array([7, 8]), np.array([4, 9]), np.array([16, 9]), max_df=2).tolist()
+    [7]
+    """
+    c = np.asarray(counts, dtype=np.float64)
+    return np.asarray(tokens)[c * c <= max_df * np.asarray(sq_counts, dtype=np.float64) * (1 + 1e-12)]
+
+
 def profile_health(codes: NDArray[Any], lengths: NDArray[np.int64], values: NDArray[Any] | None,
-                   kept: NDArray[Any] | list[Any], pad_id: int | None) -> dict[str, Any]:
+                   kept: NDArray[Any] | list[Any], pad_id: int | None,
+                   candidates: NDArray[Any] | None = None) -> dict[str, Any]:
     """The ``health_*`` fields of a text profile.
 
     ``codes`` is the flat token array (ids, or codes into ``values`` for words), ``lengths`` the
     per-item lengths, ``kept`` the tokens the profile lists in ``token_values``, ``pad_id`` the
-    padding id (ids only) excluded from the lengths used for truncation.
+    padding id (ids only) excluded from the lengths used for truncation. ``candidates``: the codes
+    that may be rare (:func:`rare_candidates`); only their positions are sorted for the postings
+    (the frequent tokens of a Zipf vocabulary hold most positions).
     """
-    codes = np.asarray(codes).astype(np.int64, copy=False)
+    codes = np.asarray(codes)
+    ends = np.cumsum(lengths)
     eff = lengths
     if pad_id is not None and values is None and len(codes):
-        pads = np.bincount(item_of_token(lengths)[codes == pad_id], minlength=len(lengths))
-        eff = lengths - pads
+        pad_items = np.searchsorted(ends, np.flatnonzero(codes == pad_id), side="right")
+        eff = lengths - np.bincount(pad_items, minlength=len(lengths))
     tl, tc = top_lengths(eff)
+    items: NDArray[np.int64] | None = None
+    if candidates is not None and len(codes):
+        pos = np.flatnonzero(np.isin(codes, candidates))
+        items = np.searchsorted(ends, pos, side="right").astype(np.int64)
+        codes = codes[pos]
+    codes = codes.astype(np.int64, copy=False)
     ids = None
     if values is None and len(codes) and int(codes.max()) >= max(1 << 20, 4 * len(codes)):
         ids, codes = np.unique(codes, return_inverse=True)  # sparse ids: number the distinct ones
         codes = codes.astype(np.int64).ravel()
-    tok, df, items, counts = rare_postings(codes, lengths)
+    tok, df, items, counts = rare_postings(codes, lengths, items=items)
     if ids is not None:
         tok = ids[tok]
     sketch = ""

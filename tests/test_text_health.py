@@ -220,3 +220,19 @@ def test_cli_token_id_options_reach_the_profile_and_the_comparison(tmp_path):
     assert res.exit_code == 0, res.output
     metrics = json.loads(res.output)["result"]["metrics"]
     assert metrics["unk_token_share"]["score"] == 0.0 and metrics["pad_token_share"]["score"] == 0.0
+
+
+def test_postings_from_the_rare_candidates_equal_the_postings_of_every_position():
+    rng = np.random.default_rng(11)
+    lengths = rng.integers(0, 40, 500)
+    codes = (rng.zipf(1.3, int(lengths.sum())) % 2000).astype(np.int64)
+    tokens = np.arange(2000)
+    counts = np.bincount(codes, minlength=2000)
+    items = np.repeat(np.arange(len(lengths)), lengths)
+    sq = np.zeros(2000, np.int64)
+    per_item = np.unique(codes * len(lengths) + items, return_counts=True)
+    np.add.at(sq, per_item[0] // len(lengths), per_item[1] ** 2)
+    rare = th.rare_candidates(tokens, counts, sq)
+    assert len(rare) < 2000  # the filter drops the frequent tokens
+    full = th.profile_health(codes, lengths, None, tokens, None)
+    assert th.profile_health(codes, lengths, None, tokens, None, rare) == full
