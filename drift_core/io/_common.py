@@ -12,10 +12,10 @@ import io
 import lzma
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -149,6 +149,26 @@ class Source:
         return DataFileError(self.name, reason, **place)
 
 
+class RowPlaces(Sequence[dict[str, Any]]):
+    """The ``places`` of records numbered by their positions (``{"record": pos + base, "unit": unit}``),
+    made when asked for: a chunk of 1M prediction rows would otherwise build 1M dicts (0.9 s)."""
+
+    def __init__(self, positions: NDArray[np.int64], unit: str, base: int = 1) -> None:
+        self.positions, self.unit, self.base = positions, unit, base
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        return {"record": int(self.positions[i]) + self.base, "unit": self.unit}
+
+
 @dataclass
 class Chunk:
     """Consecutive records of a file (only the kept ones when sampling).
@@ -159,7 +179,7 @@ class Chunk:
     """
 
     positions: NDArray[np.int64]
-    places: list[dict[str, Any]]
+    places: Sequence[dict[str, Any]]
     data: Any
     predictions: Any = None
 

@@ -27,6 +27,7 @@ from ._common import (
     Chunk,
     DataFileError,
     Reader,
+    RowPlaces,
     Source,
     check_archive_size,
     check_member_size,
@@ -39,8 +40,8 @@ _NPZ_PREDICTION_KEYS = ("predictions", "prediction", "y_pred", "preds")
 _UNIT = "image at index"
 
 
-def _places(pos: NDArray[np.int64]) -> list[dict[str, Any]]:
-    return [{"record": int(i), "unit": _UNIT} for i in pos]
+def _places(pos: NDArray[np.int64]) -> RowPlaces:
+    return RowPlaces(pos, _UNIT, base=0)
 
 
 def _check_image_array(shape: tuple[int, ...], dtype: np.dtype[Any], reader: Reader, name: str = "") -> None:

@@ -26,7 +26,7 @@ from .. import limits
 from .._validate import InputError, check_predictions
 from ..outputs import check_probability_rows
 from ..spec import TaskSpec
-from ._common import TEXT_CHUNK, Chunk, InMemoryFile, Reader, Source
+from ._common import TEXT_CHUNK, Chunk, InMemoryFile, Reader, RowPlaces, Source
 from .arrays import NpyRows, open_npy, sampled_groups
 from .tables import ParquetReader, csv_rows, delimiter_of, parse_class_cell
 
@@ -184,7 +184,7 @@ class NpyPredictions(Reader):
         for pos in sampled_groups(self.n_records, chunk_size, keep):
             rows = self.rows
             block = rows.take(pos) if isinstance(rows, NpyRows) else np.asarray(rows[pos])
-            yield Chunk(pos, [{"record": int(i) + 1, "unit": "row"} for i in pos], block)
+            yield Chunk(pos, RowPlaces(pos, "row"), block)
 
 
 def _class_kind(t: Any) -> str | None:
@@ -218,7 +218,7 @@ class ParquetPredictions(ParquetReader):
         for pos, batch in self.batches(chunk_size, keep, [self.field]):
             values = batch.column(0)
             self._check_nulls(values, pos, self.field)
-            places = [{"record": int(i) + 1, "unit": "row"} for i in pos]
+            places = RowPlaces(pos, "row")
             yield Chunk(pos, places, values.to_numpy(zero_copy_only=False))
 
 

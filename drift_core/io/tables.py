@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from .. import limits
 from .._validate import pick_text_field
 from ..spec import TaskSpec
-from ._common import Chunk, Reader, Source, kept
+from ._common import Chunk, Reader, RowPlaces, Source, kept
 
 _INT_LIST = re.compile(r"^\s*\[?\s*(\d+(\s*[,\s]\s*\d+)*)?\s*\]?\s*$")
 
@@ -266,7 +266,7 @@ class ParquetReader(Reader):
                 p = batch.column(1)
                 self._check_nulls(p, pos, self.pred_col)
                 preds = p.to_numpy(zero_copy_only=False)
-            places = [{"record": int(i) + 1, "unit": "row"} for i in pos]
+            places = RowPlaces(pos, "row")
             yield Chunk(pos, places, pa.table({key: values}), preds)
 
     def _check_nulls(self, values: Any, pos: NDArray[np.int64], name: str) -> None:
