@@ -145,3 +145,24 @@ def test_cli_compare_predictions_with_a_stored_text_runs_outputs_part(pred_files
     code, out, err = drift("compare", "text-ref", pred_files["shifted"], "--modality", "outputs", "--db", db, "--json")
     result = json.loads(out)["result"]
     assert (code, sorted(result["drift_scores"])) == (2, ["prediction_js", "prediction_kl"]), err
+
+
+@pytest.mark.parametrize("kind", ["ids", "scores"])
+def test_a_one_line_per_record_csv_read_by_pyarrow_equals_the_exact_reader(tmp_path, monkeypatch, kind):
+    from drift_core.io import predictions
+
+    path = write_csv(tmp_path / "p.csv", ["prediction"], IDS) if kind == "ids" else \
+        write_csv(tmp_path / "p.csv", list("abcde"), SCORES)
+    fast = profile_file(path, OUT, sample_size=None)
+    sampled = profile_file(path, OUT, sample_size=50, seed=3)
+    monkeypatch.setattr(predictions, "FAST_CSV_BYTES", 0)  # every file takes the exact reader
+    assert profile_file(path, OUT, sample_size=None) == fast
+    assert profile_file(path, OUT, sample_size=50, seed=3) == sampled
+
+
+@pytest.mark.parametrize("bad", ["-1", "x", "nan", "1.5"], ids=["negative", "word", "nan", "float"])
+def test_a_bad_class_id_in_a_one_line_per_record_csv_names_its_line(tmp_path, bad):
+    path = tmp_path / "p.csv"
+    path.write_text("prediction\n0\n1\n" + bad + "\n2\n")
+    with pytest.raises(DataFileError, match=r"line 4"):
+        profile_file(path, OUT, sample_size=None)

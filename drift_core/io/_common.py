@@ -150,11 +150,11 @@ class Source:
 
 
 class RowPlaces(Sequence[dict[str, Any]]):
-    """The ``places`` of records numbered by their positions (``{"record": pos + base, "unit": unit}``),
+    """The ``places`` of records numbered by their positions (``{key: pos + base, "unit": unit}``),
     made when asked for: a chunk of 1M prediction rows would otherwise build 1M dicts (0.9 s)."""
 
-    def __init__(self, positions: NDArray[np.int64], unit: str, base: int = 1) -> None:
-        self.positions, self.unit, self.base = positions, unit, base
+    def __init__(self, positions: NDArray[np.int64], unit: str | None, base: int = 1, key: str = "record") -> None:
+        self.positions, self.unit, self.base, self.key = positions, unit, base, key
 
     def __len__(self) -> int:
         return len(self.positions)
@@ -166,7 +166,10 @@ class RowPlaces(Sequence[dict[str, Any]]):
     def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
-        return {"record": int(self.positions[i]) + self.base, "unit": self.unit}
+        place: dict[str, Any] = {self.key: int(self.positions[i]) + self.base}
+        if self.unit is not None:
+            place["unit"] = self.unit
+        return place
 
 
 @dataclass

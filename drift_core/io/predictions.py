@@ -33,6 +33,8 @@ from .tables import ParquetReader, csv_rows, delimiter_of, parse_class_cell
 PREDICTION_SUFFIXES = (".csv", ".tsv", ".npy", ".parquet")
 #: Predictions per chunk: a few MB of ids or scores.
 PREDICTION_CHUNK = 100 * TEXT_CHUNK
+#: Prediction CSVs up to this size are read with pyarrow's CSV reader when every record is one line.
+FAST_CSV_BYTES = 256 << 20
 
 
 def check_file_predictions(arr: NDArray[Any], source: Source, lines: NDArray[np.int64] | None = None,
@@ -87,7 +89,36 @@ class CsvPredictions(Reader):
             if col is None and len(header) == 1:
                 col = header[0]
             self.col = col
-            self.n_records = sum(1 for row in reader if row)
+            self._fast = self._read_fast()
+            self.n_records = len(self._fast) if self._fast is not None else sum(1 for row in reader if row)
+
+    def _read_fast(self) -> NDArray[Any] | None:
+        """Every value at once with pyarrow's CSV reader, when each record is one line (no quotes,
+        carriage returns or blank lines), the file is at most :data:`FAST_CSV_BYTES` and every
+        value is valid; otherwise None, and the exact reader below names the line of any problem."""
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        data = self.source.read_bytes()
+        names = self.header
+        if len(data) > FAST_CSV_BYTES or b'"' in data or b"\r" in data or b"\n\n" in data or len(set(names)) < len(names):
+            return None
+        body = data if data.endswith(b"\n") else data + b"\n"
+        types = {self.col: pa.int64()} if self.col is not None else {c: pa.float64() for c in names}
+        try:
+            table = pcsv.read_csv(
+                pa.BufferReader(body), parse_options=pcsv.ParseOptions(delimiter=delimiter_of(self.source)),
+                convert_options=pcsv.ConvertOptions(column_types=types, include_columns=list(types)))
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            return None
+        if table.num_rows != body.count(b"\n") - 1 or any(c.null_count for c in table.columns):
+            return None
+        if self.col is not None:
+            ids = table.column(self.col).to_numpy()
+            ok = not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < limits.current().max_classes)
+            return np.asarray(ids, dtype=np.int64) if ok else None
+        scores = np.column_stack([table.column(c).to_numpy() for c in names]).astype(np.float64)
+        return scores if np.isfinite(scores).all() else None
 
     def _rows(self) -> Any:
         import contextlib
@@ -112,6 +143,10 @@ class CsvPredictions(Reader):
         return self.col
 
     def chunks(self, chunk_size: int, keep: NDArray[np.int64] | None) -> Iterator[Chunk]:
+        if self._fast is not None:  # one record per line: record i is on line i + 2
+            for group in sampled_groups(self.n_records, chunk_size, keep):
+                yield Chunk(group, RowPlaces(group, None, base=2, key="line"), self._fast[group])
+            return
         width = len(self.header)
         col = None if self.col is None else self.header.index(self.col)
         keep_list = None if keep is None else keep.tolist()
