@@ -11,7 +11,8 @@ from numpy.typing import NDArray
 
 from .._inputs import check_sample_size
 from .._validate import InputError
-from ..profile import compute_dataset_profile, merge_profiles
+from ..profile import compute_dataset_profile, merge_valid_profiles
+from ..schema import validate_profile
 from ..spec import TaskSpec
 from ._common import Chunk, DataFileError, InMemoryFile, Reader, Source, where
 from .arrays import NpyReader, NpzReader
@@ -213,7 +214,7 @@ def profile_file(
         p = preds[chunk.positions] if preds is not None else chunk.predictions
         try:
             part = compute_dataset_profile(chunk.data, task_spec, sample_size=None, seed=seed, predictions=p)
-            profile = part if profile is None else merge_profiles(profile, part)
+            profile = part if profile is None else merge_valid_profiles(profile, part)
         except (ValueError, TypeError) as e:
             raise _chunk_error(reader, chunk, e) from None
         done += len(chunk.positions)
@@ -223,5 +224,6 @@ def profile_file(
     profile["n_total"] = n
     profile["sample_size"] = None if sample_size is None else int(sample_size)
     profile["seed"] = seed
+    validate_profile(profile, "profile")  # once, not at every merge
     return profile
 
