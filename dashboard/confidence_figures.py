@@ -14,25 +14,11 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import NEW_COLOR, REF_COLOR, scored_bins
+from dashboard.figures import NEW_COLOR, REF_COLOR, _figure, scored_bins
 from drift_core.outputs import has_scores
 
 #: The per-class chart shows at most this many classes: those whose mean probability moved most.
 MAX_CLASSES_SHOWN = 20
-_LAYOUT: dict[str, Any] = {  # as dashboard.figures lays out its charts
-    "height": 340,
-    "margin": {"l": 10, "r": 10, "t": 56, "b": 10},
-    "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
-    "font": {"size": 13},
-    "title": {"x": 0.0, "xanchor": "left", "font": {"size": 16}},
-}
-
-
-def _figure(title: str, **layout: Any) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(**_LAYOUT)
-    fig.update_layout(title_text=title, **layout)
-    return fig
 
 
 def _density(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str, what: str) -> go.Scatter:
