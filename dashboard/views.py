@@ -91,14 +91,22 @@ def _reason(d: Mapping[str, Any], result: Mapping[str, Any]) -> str:
     return " ".join(parts) + ": kept ok."
 
 
+#: Height of one row of a Streamlit dataframe, in pixels (header included).
+ROW_PX = 35
+
+
 def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
     """Score table beside the bar chart of the drift scores, then each metric's change in words."""
     left, right = st.columns([3, 2], gap="medium")
     with left:
         st.subheader("Scores")
+        table = score_table(result)
         st.dataframe(
-            styled_score_table(score_table(result), COMPACT_COLUMNS),
+            styled_score_table(table, COMPACT_COLUMNS),
             hide_index=True,
+            # every row visible: with the quality and confidence metrics a vision table has 14 rows,
+            # and the default height hid the last ones behind a scroll bar
+            height=ROW_PX * (len(table) + 1) + 3,
             column_config={"Metric": st.column_config.TextColumn(width="medium")},
             key="cmp_scores_table",
         )
