@@ -50,3 +50,14 @@ def db(tmp_path: Path) -> Iterator[ExperimentDB]:
     handle = ExperimentDB(tmp_path / "runs.db")
     yield handle
     handle.close()
+
+
+# The real-browser journey is the one test that takes a large share of the suite (about a minute on
+# its own). xdist hands tests out in collection order, where it would start only after ~60 other
+# tests and end the run alone on one worker; starting it first lets the other worker run the rest
+# alongside it.
+_START_FIRST = ("tests/test_browser.py::",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(_START_FIRST))  # stable: keeps the rest in order
