@@ -16,6 +16,10 @@ from drift_core.store import ExperimentDB
 
 REPO = Path(__file__).resolve().parent.parent
 
+# A Streamlit script served by test_browser.py, not a test module: importing it for doctest
+# collection only ran a page in bare mode.
+collect_ignore = ["bare_plotly_page.py"]
+
 # Speed is measured by benchmarks/, not by unit tests: hypothesis' per-example deadline (200 ms)
 # failed an unchanged test once on a loaded 2-core machine (287 ms, then 1 ms on the rerun).
 settings.register_profile("driftboard", deadline=None)
