@@ -14,38 +14,38 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from dashboard.figures import NEW_COLOR, REF_COLOR, _figure, scored_bins
+from dashboard.figures import NEW_COLOR, REF_COLOR, _figure, _layout, scored_bins
 from drift_core.outputs import has_scores
 
 #: The per-class chart shows at most this many classes: those whose mean probability moved most.
 MAX_CLASSES_SHOWN = 20
 
 
-def _density(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str, what: str) -> go.Scatter:
+def _density(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str, what: str) -> dict[str, Any]:
     """A step line of % of predictions per 0.01 on the (unequal) scored bins."""
     total = counts.sum()
     share = 100.0 * counts / total if total else np.zeros(len(counts))
     density = share / (np.diff(edges) * 100)
-    return go.Scatter(
-        name=name, x=np.repeat(edges, 2)[1:-1], y=np.repeat(density, 2), mode="lines",
-        line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
-        customdata=np.stack([np.repeat(edges[:-1], 2), np.repeat(edges[1:], 2), np.repeat(share, 2),
-                             np.repeat(counts, 2)], axis=-1),
-        hovertemplate=(f"{name}<br>{what} %{{customdata[0]:.3f}}-%{{customdata[1]:.3f}}: "
-                       "%{customdata[2]:.1f}% of predictions (%{customdata[3]})<extra></extra>"),
-    )
+    return {
+        "type": "scatter", "name": name, "x": np.repeat(edges, 2)[1:-1], "y": np.repeat(density, 2), "mode": "lines",
+        "line": {"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
+        "customdata": np.stack([np.repeat(edges[:-1], 2), np.repeat(edges[1:], 2), np.repeat(share, 2),
+                                np.repeat(counts, 2)], axis=-1),
+        "hovertemplate": (f"{name}<br>{what} %{{customdata[0]:.3f}}-%{{customdata[1]:.3f}}: "
+                          "%{customdata[2]:.1f}% of predictions (%{customdata[3]})<extra></extra>"),
+    }
 
 
 def _unit_figure(ref: Mapping[str, Any], new: Mapping[str, Any], key: str, total_key: str, title: str,
                  what: str, axis: str) -> go.Figure:
     edges, r, n = scored_bins(ref[key], new[key])
-    fig = _figure(title)
+    data = []
     for side, profile, counts, color, dash in (("reference", ref, r, REF_COLOR, "dot"), ("new", new, n, NEW_COLOR, "solid")):
         mean = profile[total_key] / profile["n_samples"]
-        fig.add_trace(_density(edges, counts, f"{side} (mean {mean:.2f})", color, dash, what))
-    fig.update_xaxes(title_text=axis, range=[0, 1])
-    fig.update_yaxes(title_text="% of predictions per 0.01", rangemode="tozero")
-    return fig
+        data.append(_density(edges, counts, f"{side} (mean {mean:.2f})", color, dash, what))
+    return _figure(data, _layout(title, {
+        "xaxis": {"title": {"text": axis}, "range": [0, 1]},
+        "yaxis": {"title": {"text": "% of predictions per 0.01"}, "rangemode": "tozero"}}))
 
 
 def confidence_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
@@ -75,14 +75,14 @@ def class_probability_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
     if k > max_classes:
         shown = np.sort(np.argsort(-np.abs(means[1] - means[0]), kind="stable")[:max_classes])
         title += f" (the {max_classes} of {k:,} classes that moved most)"
-    fig = _figure(title, barmode="group", bargap=0.3)
     labels = [str(c) for c in shown]
-    for side, m, color in (("reference", means[0], REF_COLOR), ("new", means[1], NEW_COLOR)):
-        fig.add_trace(go.Bar(name=side, x=labels, y=100 * m[shown], marker={"color": color},
-                             hovertemplate=f"{side}, class %{{x}}: mean probability %{{y:.1f}}%<extra></extra>"))
-    fig.update_xaxes(type="category", title_text="class")
-    fig.update_yaxes(title_text="mean probability", ticksuffix="%", rangemode="tozero")
-    return fig
+    data = [{"type": "bar", "name": side, "x": labels, "y": 100 * m[shown], "marker": {"color": color},
+             "hovertemplate": f"{side}, class %{{x}}: mean probability %{{y:.1f}}%<extra></extra>"}
+            for side, m, color in (("reference", means[0], REF_COLOR), ("new", means[1], NEW_COLOR))]
+    return _figure(data, _layout(title, {
+        "barmode": "group", "bargap": 0.3,
+        "xaxis": {"type": "category", "title": {"text": "class"}},
+        "yaxis": {"title": {"text": "mean probability"}, "ticksuffix": "%", "rangemode": "tozero"}}))
 
 
 def confidence_figures(ref: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, go.Figure]:

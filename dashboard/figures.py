@@ -69,11 +69,62 @@ _LAYOUT: dict[str, Any] = {
 }
 
 
-def _figure(title: str, **layout: Any) -> go.Figure:
-    fig = go.Figure()
-    fig.update_layout(**_LAYOUT)
-    fig.update_layout(title_text=title, **layout)
-    return fig
+def _merge(base: dict[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``update`` into ``base`` (nested dicts key by key, as ``update_layout`` does); returns ``base``."""
+    for key, value in update.items():
+        if isinstance(value, Mapping):
+            inner = base.get(key)
+            base[key] = _merge(inner if isinstance(inner, dict) else {}, value)
+        else:
+            base[key] = value
+    return base
+
+
+def _layout(title: str, *updates: Mapping[str, Any]) -> dict[str, Any]:
+    """The shared layout with the figure's ``title``, then each of ``updates`` merged in, in order."""
+    layout = _merge({}, _LAYOUT)
+    _merge(layout, {"title": {"text": title}})
+    for update in updates:
+        _merge(layout, update)
+    return layout
+
+
+def _figure(data: Sequence[Mapping[str, Any]], layout: Mapping[str, Any]) -> go.Figure:
+    """One ``go.Figure`` from plain dicts: traces (each with its ``type``) and the whole layout.
+
+    Plotly validates a figure given whole in one pass. Built step by step instead (``add_trace``,
+    ``update_layout``, ``add_vrect`` ...), every call parses its property paths, re-validates and
+    dispatches change callbacks: 5-10 times the time for the same figure, most of a page's rerun.
+    So the builders here assemble dicts (shapes with :func:`_vline`, :func:`_vrect` ..., which
+    write what ``add_vline``, ``add_vrect`` ... would) and call this once.
+    """
+    return go.Figure({"data": list(data), "layout": layout})
+
+
+def _vline(x: float, **style: Any) -> dict[str, Any]:
+    """A vertical line at ``x`` over the plot's height (the shape ``fig.add_vline`` adds)."""
+    return {"type": "line", "x0": x, "x1": x, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain", **style}
+
+
+def _hline(y: float, **style: Any) -> dict[str, Any]:
+    """A horizontal line at ``y`` across the plot (the shape ``fig.add_hline`` adds)."""
+    return {"type": "line", "x0": 0, "x1": 1, "xref": "x domain", "y0": y, "y1": y, "yref": "y", **style}
+
+
+def _vrect(x0: float, x1: float, **style: Any) -> dict[str, Any]:
+    """A band from ``x0`` to ``x1`` over the plot's height (the shape ``fig.add_vrect`` adds)."""
+    return {"type": "rect", "x0": x0, "x1": x1, "xref": "x", "y0": 0, "y1": 1, "yref": "y domain", **style}
+
+
+def _hrect(y0: float, y1: float, **style: Any) -> dict[str, Any]:
+    """A band from ``y0`` to ``y1`` across the plot (the shape ``fig.add_hrect`` adds)."""
+    return {"type": "rect", "x0": 0, "x1": 1, "xref": "x domain", "y0": y0, "y1": y1, "yref": "y", **style}
+
+
+def _no_data(text: str) -> dict[str, Any]:
+    """The grey note in the middle of an empty chart."""
+    return {"text": text, "showarrow": False, "x": 0.5, "y": 0.5, "xref": "paper", "yref": "paper",
+            "font": {"size": 14, "color": INFO_COLOR}}
 
 
 def _shares(counts: Sequence[int] | np.ndarray) -> np.ndarray:
@@ -100,11 +151,14 @@ def top_contributors(result: Mapping[str, Any] | None, name: str, k: int = N_HIG
     return list((result.get("metrics", {}).get(name, {}).get("contributors") or [])[:k])
 
 
-def _mark_ranges(fig: go.Figure, contributors: Sequence[Mapping[str, Any]], right_end: float, inclusive: bool,
-                 color: str = HIGHLIGHT_FILL, prefix: str = "", line: int = 0) -> None:
-    """Shade the value range of each contributor (``#1`` first); integer ranges (lengths) are
-    ``inclusive`` (bin ``20-40`` spans 20 to 41); an open-ended bin runs to ``right_end``. The
-    numbers sit on text ``line`` from the top (one per channel, so that they never overlap)."""
+def _mark_ranges(contributors: Sequence[Mapping[str, Any]], right_end: float, inclusive: bool,
+                 color: str = HIGHLIGHT_FILL, prefix: str = "", line: int = 0
+                 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(shapes, annotations)`` shading the value range of each contributor (``#1`` first);
+    integer ranges (lengths) are ``inclusive`` (bin ``20-40`` spans 20 to 41); an open-ended bin
+    runs to ``right_end``. The numbers sit on text ``line`` from the top (one per channel, so that
+    they never overlap)."""
+    shapes, notes = [], []
     for rank, c in enumerate(contributors, start=1):
         span = bin_span(str(c["label"]))
         if span is None:
@@ -112,11 +166,12 @@ def _mark_ranges(fig: go.Figure, contributors: Sequence[Mapping[str, Any]], righ
         lo, hi = span
         x1 = right_end if hi is None else hi + (1 if inclusive else 0)
         # a white edge keeps neighbouring ranges apart; the number sits inside the top of the plot
-        fig.add_vrect(x0=lo, x1=max(x1, lo), fillcolor=color, opacity=0.22, layer="below",
-                      line={"color": "white", "width": 2}, name=f"moved most #{rank}")
-        fig.add_annotation(x=(lo + max(x1, lo)) / 2, y=1.0 - 0.07 * line, yref="paper", yanchor="top", showarrow=False,
-                           text=f"{prefix}#{rank}", hovertext=str(c["words"]), name=f"moved most #{rank}",
-                           font={"size": 12, "color": HIGHLIGHT_COLOR})
+        shapes.append(_vrect(lo, max(x1, lo), fillcolor=color, opacity=0.22, layer="below",
+                             line={"color": "white", "width": 2}, name=f"moved most #{rank}"))
+        notes.append({"x": (lo + max(x1, lo)) / 2, "y": 1.0 - 0.07 * line, "yref": "paper", "yanchor": "top",
+                      "showarrow": False, "text": f"{prefix}#{rank}", "hovertext": str(c["words"]),
+                      "name": f"moved most #{rank}", "font": {"size": 12, "color": HIGHLIGHT_COLOR}})
+    return shapes, notes
 
 
 # --------------------------------------------------------------------------------------- scores
@@ -137,8 +192,11 @@ def scored_names(result: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return bounded, other
 
 
-def _score_panel(fig: go.Figure, result: Mapping[str, Any], names: list[str], row: int, unit: str) -> None:
+def _score_panel(result: Mapping[str, Any], names: list[str], row: int, unit: str
+                 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The traces of one panel of the score chart (on the axes of subplot ``row``) and its x axis."""
     metrics: Mapping[str, Mapping[str, Any]] = result.get("metrics", {})
+    axes = {"xaxis": "x" if row == 1 else f"x{row}", "yaxis": "y" if row == 1 else f"y{row}"}
     names = list(reversed(names))  # plotly draws the first category at the bottom
     labels = [metric_label(result, n) for n in names]
     scores = [float(result["drift_scores"][n]) for n in names]
@@ -147,34 +205,53 @@ def _score_panel(fig: go.Figure, result: Mapping[str, Any], names: list[str], ro
     statuses = ["noise" if s == "ok" and metrics.get(n, {}).get("threshold_status") not in (None, "ok") else s
                 for n, s in zip(names, statuses, strict=True)]
     thresholds = [_thresholds_of(result, n) for n in names]
-    fig.add_trace(
-        go.Bar(
-            name="score", x=scores, y=labels, orientation="h",
-            marker={"color": [NOISE_COLOR if s == "noise" else status_color(s) for s in statuses]},
-            customdata=[STATUS_WORDS.get(s or "", "informational") for s in statuses],
-            hovertemplate="%{y}: %{x:.3f} (%{customdata})<extra></extra>", showlegend=False,
-        ), row=row, col=1,
-    )
+    traces: list[dict[str, Any]] = [{
+        "type": "bar", "name": "score", "x": scores, "y": labels, "orientation": "h",
+        "marker": {"color": [NOISE_COLOR if s == "noise" else status_color(s) for s in statuses]},
+        "customdata": [STATUS_WORDS.get(s or "", "informational") for s in statuses],
+        "hovertemplate": "%{y}: %{x:.3f} (%{customdata})<extra></extra>", "showlegend": False, **axes,
+    }]
     for which, idx, dash_color in (("warn", 0, STATUS_COLORS["warn"]), ("alert", 1, STATUS_COLORS["alert"])):
         xs = [t[idx] if t else None for t in thresholds]
         # a white halo under each line keeps it visible on a bar of its own colour
-        fig.add_trace(go.Scatter(
-            name=f"{which} threshold halo", x=xs, y=labels, mode="markers", hoverinfo="skip", showlegend=False,
-            marker={"symbol": "line-ns", "size": 28, "line": {"width": 7, "color": "white"}}), row=row, col=1)
-        fig.add_trace(go.Scatter(
-            name=f"{which} threshold", x=xs, y=labels, mode="markers", showlegend=row == 1,
-            legendgroup=which, hovertemplate=f"{which} at %{{x}}<extra></extra>",
-            marker={"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": dash_color}}), row=row, col=1)
+        traces.append({
+            "type": "scatter", "name": f"{which} threshold halo", "x": xs, "y": labels, "mode": "markers",
+            "hoverinfo": "skip", "showlegend": False,
+            "marker": {"symbol": "line-ns", "size": 28, "line": {"width": 7, "color": "white"}}, **axes})
+        traces.append({
+            "type": "scatter", "name": f"{which} threshold", "x": xs, "y": labels, "mode": "markers",
+            "showlegend": row == 1, "legendgroup": which, "hovertemplate": f"{which} at %{{x}}<extra></extra>",
+            "marker": {"symbol": "line-ns", "size": 26, "line": {"width": 3, "color": dash_color}}, **axes})
     top = max([0.25 if unit == "" else 0.0, *scores, *[t[1] for t in thresholds if t]]) or 1.0
     # value labels right of the bar *and* of its threshold lines, so they never collide
     gap = 0.03 * top
-    fig.add_trace(go.Scatter(
-        name="value", x=[max(s, *(t or (0, 0))) + gap for s, t in zip(scores, thresholds, strict=True)], y=labels,
-        mode="text", text=[f"{s:.3f}" for s in scores], textposition="middle right", hoverinfo="skip",
-        showlegend=False, textfont={"size": 12}), row=row, col=1)
+    traces.append({
+        "type": "scatter", "name": "value",
+        "x": [max(s, *(t or (0, 0))) + gap for s, t in zip(scores, thresholds, strict=True)], "y": labels,
+        "mode": "text", "text": [f"{s:.3f}" for s in scores], "textposition": "middle right", "hoverinfo": "skip",
+        "showlegend": False, "textfont": {"size": 12}, **axes})
     hi = 1.12 if unit == "" and top >= 0.8 else top * 1.3
     title = "0 = same, 1 = nothing in common" if unit == "" else unit
-    fig.update_xaxes(range=[0, hi], title_text=title, row=row, col=1)
+    return traces, {"range": [0, hi], "title": {"text": title}}
+
+
+def _stacked_axes(heights: Sequence[float], spacing: float) -> dict[str, dict[str, Any]]:
+    """The axes of one column of subplots, top row first, placed exactly as ``plotly.subplots.
+    make_subplots(rows=len(heights), cols=1, row_heights=heights, vertical_spacing=spacing)``
+    places them (same arithmetic, so the same floats)."""
+    n = len(heights)
+    total = float(sum(heights))
+    # make_subplots counts rows from the bottom: rows above row r are in from_bottom[k + 1:]
+    from_bottom = [(1.0 - spacing * (n - 1)) * (h / total) for h in heights][::-1]
+    axes: dict[str, dict[str, Any]] = {}
+    for row in range(1, n + 1):
+        k = n - row
+        start = sum(from_bottom[:k]) + k * spacing
+        domain = [min(max(v, 0.0), 1.0) for v in (start, start + from_bottom[k])]
+        suffix = "" if row == 1 else str(row)
+        axes[f"xaxis{suffix}"] = {"anchor": f"y{suffix}", "domain": [0.0, 1.0]}
+        axes[f"yaxis{suffix}"] = {"anchor": f"x{suffix}", "domain": domain}
+    return axes
 
 
 def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
@@ -185,19 +262,19 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
     second panel on their own scale; informational unbounded metrics stay in the score table only.
     Each value is written right of its bar and threshold lines.
     """
-    from plotly.subplots import make_subplots
-
     bounded, other = scored_names(result)
     c = int(result.get("n_channels", 3))
     rows = [(bounded, "")] + ([(other, metric_info(other[0], c).unit or "score")] if other else [])
     heights = [max(1, len(names)) for names, _ in rows]
-    fig = make_subplots(rows=len(rows), cols=1, row_heights=heights, vertical_spacing=0.28 if other else 0.1)
-    fig.update_layout(**_LAYOUT)
-    fig.update_layout(title_text="Drift scores", height=max(300, 150 + 40 * sum(heights) + 70 * (len(rows) - 1)),
-                      bargap=0.35, margin={"l": 10, "r": 20, "t": 56, "b": 56})
+    axes = _stacked_axes(heights, 0.28 if other else 0.1)
+    data: list[dict[str, Any]] = []
     for i, (names, unit) in enumerate(rows, start=1):
-        _score_panel(fig, result, names, i, unit)
-    return fig
+        traces, xaxis = _score_panel(result, names, i, unit)
+        data += traces
+        _merge(axes["xaxis" if i == 1 else f"xaxis{i}"], xaxis)
+    return _figure(data, _layout("Drift scores", axes, {
+        "height": max(300, 150 + 40 * sum(heights) + 70 * (len(rows) - 1)), "bargap": 0.35,
+        "margin": {"l": 10, "r": 20, "t": 56, "b": 56}}))
 
 
 # ----------------------------------------------------------------------------------------- text
@@ -210,31 +287,31 @@ def seq_length_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
     edges, r, n = display_bins(ref["seq_length_hist"], new["seq_length_hist"], ref["seq_length_edges"])
     centers = (edges[:-1] + edges[1:]) / 2
     widths = np.diff(edges)
-    fig = _figure("Sequence length", barmode="overlay", bargap=0)
+    data, means = [], []
     for name, counts, color, mean in (
         ("reference", r, REF_COLOR, ref["seq_length_mean"]),
         ("new", n, NEW_COLOR, new["seq_length_mean"]),
     ):
-        fig.add_trace(
-            go.Bar(
-                name=f"{name} (mean {mean:.0f})",
-                x=centers,
-                y=_shares(counts),
-                width=widths,
-                marker={"color": color, "line": {"width": 0}},
-                opacity=0.6,
-                customdata=np.stack([edges[:-1], edges[1:], counts], axis=-1),
-                hovertemplate=(
-                    f"{name}: %{{y:.1f}}% of sequences<br>length %{{customdata[0]:.0f}}-%{{customdata[1]:.0f}}"
-                    "<br>%{customdata[2]} sequences<extra></extra>"
-                ),
-            )
-        )
-        fig.add_vline(x=mean, line={"color": color, "dash": "dash", "width": 2})
-    _mark_ranges(fig, contributors, float(edges[-1]), inclusive=True)
-    fig.update_xaxes(title_text="tokens per sequence")
-    fig.update_yaxes(title_text="% of sequences", ticksuffix="%")
-    return fig
+        data.append({
+            "type": "bar",
+            "name": f"{name} (mean {mean:.0f})",
+            "x": centers,
+            "y": _shares(counts),
+            "width": widths,
+            "marker": {"color": color, "line": {"width": 0}},
+            "opacity": 0.6,
+            "customdata": np.stack([edges[:-1], edges[1:], counts], axis=-1),
+            "hovertemplate": (
+                f"{name}: %{{y:.1f}}% of sequences<br>length %{{customdata[0]:.0f}}-%{{customdata[1]:.0f}}"
+                "<br>%{customdata[2]} sequences<extra></extra>"
+            ),
+        })
+        means.append(_vline(mean, line={"color": color, "dash": "dash", "width": 2}))
+    shapes, notes = _mark_ranges(contributors, float(edges[-1]), inclusive=True)
+    return _figure(data, _layout("Sequence length", {
+        "barmode": "overlay", "bargap": 0, "shapes": means + shapes, "annotations": notes,
+        "xaxis": {"title": {"text": "tokens per sequence"}},
+        "yaxis": {"title": {"text": "% of sequences"}, "ticksuffix": "%"}}))
 
 
 def _token_text(token: Any) -> str:
@@ -267,35 +344,34 @@ def token_changes_figure(ref: Mapping[str, Any], new: Mapping[str, Any], k: int 
     tokens = [_token_text(c["token"]) for c in biggest]
     ranks = [marked.get(t) for t in tokens]
     values = [100 * (c["new_share"] - c["ref_share"]) for c in biggest]
-    fig = _figure("Largest changes in token frequency", height=max(300, 80 + 22 * len(biggest)))
-    fig.add_trace(
-        go.Bar(
-            name="change",
-            x=values,
-            y=tokens,
-            orientation="h",
-            marker={"color": [NEW_COLOR if v > 0 else REF_COLOR for v in values],
-                    "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if r else 0 for r in ranks]}},
-            text=[f"#{r}" if r else "" for r in ranks], textposition="outside", cliponaxis=False,
-            customdata=[[100 * c["ref_share"], 100 * c["new_share"]] for c in biggest],
-            hovertemplate=(
-                "%{y}: %{customdata[0]:.2f}% -> %{customdata[1]:.2f}% of tokens (%{x:+.2f} points)<extra></extra>"
-            ),
-            showlegend=False,
-        )
-    )
+    bars = {
+        "type": "bar",
+        "name": "change",
+        "x": values,
+        "y": tokens,
+        "orientation": "h",
+        "marker": {"color": [NEW_COLOR if v > 0 else REF_COLOR for v in values],
+                   "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if r else 0 for r in ranks]}},
+        "text": [f"#{r}" if r else "" for r in ranks], "textposition": "outside", "cliponaxis": False,
+        "customdata": [[100 * c["ref_share"], 100 * c["new_share"]] for c in biggest],
+        "hovertemplate": (
+            "%{y}: %{customdata[0]:.2f}% -> %{customdata[1]:.2f}% of tokens (%{x:+.2f} points)<extra></extra>"
+        ),
+        "showlegend": False,
+    }
     # a fixed scale: +/-0.3 points of noise must look small, not fill the chart like real drift
     span = max(TOKEN_SCALE_POINTS, 1.1 * max((abs(v) for v in values), default=0.0))
-    fig.update_xaxes(title_text="change in share of all tokens (percentage points)", zeroline=True,
-                     zerolinecolor="#555", zerolinewidth=1, range=[-span, span])
-    fig.add_annotation(
-        text=f"fixed scale: ±{span:.0f} points" + (" (widened to fit)" if span > TOKEN_SCALE_POINTS else ""),
-        x=1.0, y=-0.02, xref="paper", yref="paper", xanchor="right", yanchor="top", showarrow=False,
-        font={"size": 11, "color": INFO_COLOR},
-    )
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 56, "b": 70})
-    fig.update_yaxes(type="category")
-    return fig
+    scale = {
+        "text": f"fixed scale: ±{span:.0f} points" + (" (widened to fit)" if span > TOKEN_SCALE_POINTS else ""),
+        "x": 1.0, "y": -0.02, "xref": "paper", "yref": "paper", "xanchor": "right", "yanchor": "top",
+        "showarrow": False, "font": {"size": 11, "color": INFO_COLOR},
+    }
+    return _figure([bars], _layout("Largest changes in token frequency", {
+        "height": max(300, 80 + 22 * len(biggest)), "annotations": [scale],
+        "margin": {"l": 10, "r": 10, "t": 56, "b": 70},
+        "xaxis": {"title": {"text": "change in share of all tokens (percentage points)"}, "zeroline": True,
+                  "zerolinecolor": "#555", "zerolinewidth": 1, "range": [-span, span]},
+        "yaxis": {"type": "category"}}))
 
 
 # --------------------------------------------------------------------------------------- vision
@@ -315,20 +391,21 @@ def scored_bins(ref_counts: Sequence[int], new_counts: Sequence[int]) -> tuple[n
 
 
 def _density_trace(edges: np.ndarray, counts: np.ndarray, name: str, color: str, dash: str,
-                   unit: str, legendgroup: str, showlegend: bool = True) -> go.Scatter:
+                   unit: str, legendgroup: str, showlegend: bool = True) -> dict[str, Any]:
     """A step line of % of images per 0.01 on unequal bins (area = share of images)."""
     share = _shares(counts)
     density = share / (np.diff(edges) * 100)
     x = np.repeat(edges, 2)[1:-1]
     y = np.repeat(density, 2)
     lows, highs = np.repeat(edges[:-1], 2), np.repeat(edges[1:], 2)
-    return go.Scatter(
-        name=name, x=x, y=y, mode="lines", line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
-        legendgroup=legendgroup, showlegend=showlegend,
-        customdata=np.stack([lows, highs, np.repeat(share, 2), np.repeat(counts, 2)], axis=-1),
-        hovertemplate=(f"{name}<br>{unit} %{{customdata[0]:.2f}}-%{{customdata[1]:.2f}}: "
-                       "%{customdata[2]:.1f}% of images (%{customdata[3]})<extra></extra>"),
-    )
+    return {
+        "type": "scatter", "name": name, "x": x, "y": y, "mode": "lines",
+        "line": {"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
+        "legendgroup": legendgroup, "showlegend": showlegend,
+        "customdata": np.stack([lows, highs, np.repeat(share, 2), np.repeat(counts, 2)], axis=-1),
+        "hovertemplate": (f"{name}<br>{unit} %{{customdata[0]:.2f}}-%{{customdata[1]:.2f}}: "
+                          "%{customdata[2]:.1f}% of images (%{customdata[3]})<extra></extra>"),
+    }
 
 
 def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
@@ -338,19 +415,22 @@ def channel_means_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
     ``contributors[c]``: channel c's top contributors; the first is shaded in the channel's colour."""
     c = int(ref["n_channels"])
     colors = _channel_colors(c)
-    fig = _figure("Per-image channel means (bins as scored)")
+    data, shapes, notes = [], [], []
     for i in range(c):
         edges, r, n = scored_bins(ref["channel_mean_hist"][i], new["channel_mean_hist"][i])
         name = channel_name(i, c)
-        fig.add_trace(_density_trace(edges, r, f"{name}, reference", colors[i], "dot", "mean", name, True))
-        fig.add_trace(_density_trace(edges, n, f"{name}, new", colors[i], "solid", "mean", name, True))
+        data.append(_density_trace(edges, r, f"{name}, reference", colors[i], "dot", "mean", name, True))
+        data.append(_density_trace(edges, n, f"{name}, new", colors[i], "solid", "mean", name, True))
         if i < len(contributors):
-            _mark_ranges(fig, contributors[i][:1], 1.0, inclusive=False, color=colors[i], prefix=f"{name} ", line=i)
-    fig.update_xaxes(title_text="mean value of the channel in one image (0-1)")
-    fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
-    fig.update_layout(legend={"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
-                      height=380, margin={"l": 10, "r": 10, "t": 56, "b": 10})
-    return fig
+            s, a = _mark_ranges(contributors[i][:1], 1.0, inclusive=False, color=colors[i], prefix=f"{name} ", line=i)
+            shapes += s
+            notes += a
+    return _figure(data, _layout("Per-image channel means (bins as scored)", {
+        "shapes": shapes, "annotations": notes,
+        "xaxis": {"title": {"text": "mean value of the channel in one image (0-1)"}},
+        "yaxis": {"title": {"text": "% of images per 0.01"}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
+        "height": 380, "margin": {"l": 10, "r": 10, "t": 56, "b": 10}}))
 
 
 def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
@@ -358,15 +438,17 @@ def brightness_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
     """Histogram of per-image brightness, reference vs new, on the bins ``brightness_js`` scored;
     the ranges of ``contributors`` (the bins that moved most) shaded and numbered."""
     edges, r, n = scored_bins(ref["brightness_fine_hist"], new["brightness_fine_hist"])
-    fig = _figure("Image brightness (bins as scored)")
-    fig.add_trace(_density_trace(edges, r, f"reference (mean {ref['brightness_mean']:.2f})", REF_COLOR, "dot",
-                                 "brightness", "reference"))
-    fig.add_trace(_density_trace(edges, n, f"new (mean {new['brightness_mean']:.2f})", NEW_COLOR, "solid",
-                                 "brightness", "new"))
-    _mark_ranges(fig, contributors, 1.0, inclusive=False)
-    fig.update_xaxes(title_text="mean brightness of the image (0 = black, 1 = white)")
-    fig.update_yaxes(title_text="% of images per 0.01", rangemode="tozero")
-    return fig
+    data = [
+        _density_trace(edges, r, f"reference (mean {ref['brightness_mean']:.2f})", REF_COLOR, "dot",
+                       "brightness", "reference"),
+        _density_trace(edges, n, f"new (mean {new['brightness_mean']:.2f})", NEW_COLOR, "solid",
+                       "brightness", "new"),
+    ]
+    shapes, notes = _mark_ranges(contributors, 1.0, inclusive=False)
+    return _figure(data, _layout("Image brightness (bins as scored)", {
+        "shapes": shapes, "annotations": notes,
+        "xaxis": {"title": {"text": "mean brightness of the image (0 = black, 1 = white)"}},
+        "yaxis": {"title": {"text": "% of images per 0.01"}, "rangemode": "tozero"}}))
 
 
 # -------------------------------------------------------------------------------------- outputs
@@ -380,25 +462,25 @@ def prediction_figure(ref: Mapping[str, Any], new: Mapping[str, Any],
     k = max(len(ref["prediction_hist"]), len(new["prediction_hist"]))
     labels = [str(i) for i in range(k)]
     rank = {str(c["label"]).removeprefix("class "): r for r, c in enumerate(contributors, start=1)}
-    fig = _figure("Predicted classes", barmode="group", bargap=0.3)
+    data = []
     for side, profile, color in (("reference", ref, REF_COLOR), ("new", new, NEW_COLOR)):
         counts = pad_to(profile["prediction_hist"], k)
-        fig.add_trace(
-            go.Bar(
-                name=side,
-                x=labels,
-                y=_shares(counts),
-                marker={"color": color,
-                        "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if x in rank else 0 for x in labels]}},
-                text=[f"#{rank[x]}" if x in rank and side == "new" else "" for x in labels],
-                textposition="outside", cliponaxis=False,
-                customdata=counts,
-                hovertemplate=f"{side}, class %{{x}}: %{{y:.1f}}% (%{{customdata}})<extra></extra>",
-            )
-        )
-    fig.update_xaxes(type="category", title_text="predicted class")
-    fig.update_yaxes(title_text="% of predictions", ticksuffix="%")
-    return fig
+        data.append({
+            "type": "bar",
+            "name": side,
+            "x": labels,
+            "y": _shares(counts),
+            "marker": {"color": color,
+                       "line": {"color": HIGHLIGHT_COLOR, "width": [2.5 if x in rank else 0 for x in labels]}},
+            "text": [f"#{rank[x]}" if x in rank and side == "new" else "" for x in labels],
+            "textposition": "outside", "cliponaxis": False,
+            "customdata": counts,
+            "hovertemplate": f"{side}, class %{{x}}: %{{y:.1f}}% (%{{customdata}})<extra></extra>",
+        })
+    return _figure(data, _layout("Predicted classes", {
+        "barmode": "group", "bargap": 0.3,
+        "xaxis": {"type": "category", "title": {"text": "predicted class"}},
+        "yaxis": {"title": {"text": "% of predictions"}, "ticksuffix": "%"}}))
 
 
 # -------------------------------------------------------------------------------------- history
@@ -443,43 +525,41 @@ def history_points(comparisons: Sequence[Mapping[str, Any]]) -> list[HistoryPoin
 
 def history_figure(points: Sequence[HistoryPoint]) -> go.Figure:
     """Worst drift score of every recorded comparison over time, points coloured by status."""
-    fig = _figure("History: comparisons against this reference")
     ordered = sorted(points, key=lambda p: p.when)
+    data: list[dict[str, Any]] = []
     if ordered:
-        fig.add_trace(
-            go.Scatter(
-                name="worst score",
-                x=[p.when for p in ordered],
-                y=[p.max_drift for p in ordered],
-                mode="lines",
-                line={"color": "#c5cbd6", "width": 1.5},
-                hoverinfo="skip",
-                showlegend=False,
-            )
-        )
+        data.append({
+            "type": "scatter",
+            "name": "worst score",
+            "x": [p.when for p in ordered],
+            "y": [p.max_drift for p in ordered],
+            "mode": "lines",
+            "line": {"color": "#c5cbd6", "width": 1.5},
+            "hoverinfo": "skip",
+            "showlegend": False,
+        })
     for status in ("ok", "warn", "alert"):
         pts = [p for p in ordered if p.status == status]
         if not pts:
             continue
-        fig.add_trace(
-            go.Scatter(
-                name=f"{STATUS_ICONS[status]} {status}",
-                x=[p.when for p in pts],
-                y=[p.max_drift for p in pts],
-                mode="markers",
-                marker={"color": STATUS_COLORS[status], "size": 12, "line": {"color": "white", "width": 1}},
-                customdata=[[p.label, p.worst_metric] for p in pts],
-                hovertemplate=(
-                    "%{customdata[0]}<br>%{x}<br>worst score %{y:.3f} (%{customdata[1]})"
-                    f"<br>status: {status}<extra></extra>"
-                ),
-            )
-        )
-    fig.update_yaxes(title_text="worst drift score", rangemode="tozero")
+        data.append({
+            "type": "scatter",
+            "name": f"{STATUS_ICONS[status]} {status}",
+            "x": [p.when for p in pts],
+            "y": [p.max_drift for p in pts],
+            "mode": "markers",
+            "marker": {"color": STATUS_COLORS[status], "size": 12, "line": {"color": "white", "width": 1}},
+            "customdata": [[p.label, p.worst_metric] for p in pts],
+            "hovertemplate": (
+                "%{customdata[0]}<br>%{x}<br>worst score %{y:.3f} (%{customdata[1]})"
+                f"<br>status: {status}<extra></extra>"
+            ),
+        })
+    layout = _layout("History: comparisons against this reference",
+                     {"yaxis": {"title": {"text": "worst drift score"}, "rangemode": "tozero"}})
     if not ordered:
-        fig.add_annotation(text="No recorded comparisons yet", showarrow=False, x=0.5, y=0.5,
-                           xref="paper", yref="paper", font={"size": 14, "color": INFO_COLOR})
-    return fig
+        layout["annotations"] = [_no_data("No recorded comparisons yet")]
+    return _figure(data, layout)
 
 
 @dataclass(frozen=True)
@@ -546,45 +626,46 @@ def metric_history(
 def metric_history_figure(points: Sequence[MetricPoint], thresholds: Mapping[str, tuple[float, float]]) -> go.Figure:
     """One line per thresholded metric over the recorded comparisons (oldest left), markers coloured by
     the status under today's thresholds, the warn..alert band, and the batch on screen highlighted."""
-    fig = _figure("History: comparisons against this reference", height=380)
+    title = "History: comparisons against this reference"
     if not points:
-        fig.add_annotation(text="No recorded comparisons yet: save or record one to start the history",
-                           showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
-                           font={"size": 14, "color": INFO_COLOR})
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
-        return fig
+        return _figure([], _layout(title, {
+            "height": 380, "annotations": [_no_data("No recorded comparisons yet: save or record one to start the history")],
+            "xaxis": {"visible": False}, "yaxis": {"visible": False}}))
     xs = list(dict.fromkeys(p.x for p in points))
     current = [i for i, x in enumerate(xs) if any(p.current and p.x == x for p in points)]
-    for i in current:
-        fig.add_vrect(x0=i - 0.45, x1=i + 0.45, fillcolor="#2f5fd0", opacity=0.08, line_width=0)
-        fig.add_annotation(x=xs[i], y=1.0, yref="paper", text="this batch", showarrow=False, yanchor="bottom",
-                           font={"size": 12, "color": NEW_COLOR})
+    shapes = [_vrect(i - 0.45, i + 0.45, fillcolor="#2f5fd0", opacity=0.08, line={"width": 0}) for i in current]
+    notes = [{"x": xs[i], "y": 1.0, "yref": "paper", "text": "this batch", "showarrow": False, "yanchor": "bottom",
+              "font": {"size": 12, "color": NEW_COLOR}} for i in current]
+    yaxis: dict[str, Any] = {}
     pairs = {tuple(thresholds[p.metric]) for p in points}
     if len(pairs) == 1:
         warn, alert = next(iter(pairs))
         top = max(alert * 1.5, max(p.score for p in points) * 1.1)
-        fig.add_hrect(y0=warn, y1=alert, fillcolor=STATUS_COLORS["warn"], opacity=0.12, line_width=0)
-        fig.add_hrect(y0=alert, y1=top, fillcolor=STATUS_COLORS["alert"], opacity=0.07, line_width=0)
-        fig.add_hline(y=warn, line={"color": STATUS_COLORS["warn"], "width": 1, "dash": "dash"})
-        fig.add_hline(y=alert, line={"color": STATUS_COLORS["alert"], "width": 1, "dash": "dash"})
-        fig.update_yaxes(range=[0, top])
-    metrics = list(dict.fromkeys(p.metric for p in points))
-    for k, metric in enumerate(metrics):
+        shapes += [
+            _hrect(warn, alert, fillcolor=STATUS_COLORS["warn"], opacity=0.12, line={"width": 0}),
+            _hrect(alert, top, fillcolor=STATUS_COLORS["alert"], opacity=0.07, line={"width": 0}),
+            _hline(warn, line={"color": STATUS_COLORS["warn"], "width": 1, "dash": "dash"}),
+            _hline(alert, line={"color": STATUS_COLORS["alert"], "width": 1, "dash": "dash"}),
+        ]
+        yaxis["range"] = [0, top]
+    data = []
+    for k, metric in enumerate(dict.fromkeys(p.metric for p in points)):
         pts = [p for p in points if p.metric == metric]
-        fig.add_trace(go.Scatter(
-            name=pts[0].label, x=[p.x for p in pts], y=[p.score for p in pts], mode="lines+markers",
-            line={"color": METRIC_LINE_COLORS[k % len(METRIC_LINE_COLORS)], "width": 2},
-            marker={"color": [STATUS_COLORS.get(p.status, NOISE_COLOR) for p in pts], "size": 10,
-                    "line": {"color": "white", "width": 1}},
-            customdata=[STATUS_WORDS.get(p.status, p.status) for p in pts],
-            hovertemplate=f"{pts[0].label}: %{{y:.3f}}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
-        ))
-    fig.update_xaxes(type="category", categoryorder="array", categoryarray=xs, tickangle=0, tickfont={"size": 10})
-    fig.update_yaxes(title_text="score", rangemode="tozero")
-    fig.update_layout(legend={"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left"},
-                      margin={"l": 10, "r": 10, "t": 56, "b": 10}, height=420)
-    return fig
+        data.append({
+            "type": "scatter", "name": pts[0].label, "x": [p.x for p in pts], "y": [p.score for p in pts],
+            "mode": "lines+markers", "line": {"color": METRIC_LINE_COLORS[k % len(METRIC_LINE_COLORS)], "width": 2},
+            "marker": {"color": [STATUS_COLORS.get(p.status, NOISE_COLOR) for p in pts], "size": 10,
+                       "line": {"color": "white", "width": 1}},
+            "customdata": [STATUS_WORDS.get(p.status, p.status) for p in pts],
+            "hovertemplate": f"{pts[0].label}: %{{y:.3f}}<br>%{{x}}<br>%{{customdata}}<extra></extra>",
+        })
+    return _figure(data, _layout(title, {
+        "shapes": shapes, "annotations": notes,
+        "xaxis": {"type": "category", "categoryorder": "array", "categoryarray": xs, "tickangle": 0,
+                  "tickfont": {"size": 10}},
+        "yaxis": {**yaxis, "title": {"text": "score"}, "rangemode": "tozero"},
+        "legend": {"orientation": "h", "y": -0.3, "yanchor": "top", "x": 0, "xanchor": "left"},
+        "margin": {"l": 10, "r": 10, "t": 56, "b": 10}, "height": 420}))
 
 
 # ---------------------------------------------------------------------------------- all figures

@@ -14,7 +14,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from dashboard.figures import NEW_COLOR, REF_COLOR, _figure, status_color
+from dashboard.figures import NEW_COLOR, REF_COLOR, _figure, _layout, status_color
 from drift_core.text_health import health_rows
 
 
@@ -26,27 +26,27 @@ def text_health_figure(result: Mapping[str, Any], ref: dict[str, Any], new: dict
     metrics = result.get("metrics", {})
     labels = [f"{r['what'][:1].upper()}{r['what'][1:]}" for r in rows][::-1]
     ordered = rows[::-1]
-    fig = _figure("Text health: truncation, new vocabulary, special tokens",
-                  height=max(300, 120 + 62 * len(rows)), barmode="group")
-    fig.add_trace(go.Bar(
-        y=labels, x=[100 * r["ref"] for r in ordered], orientation="h", name="reference", marker_color=REF_COLOR,
-        hovertemplate="reference: %{x:.2f}%<extra></extra>",
-    ))
     status = [metrics.get(r["metric"], {}).get("status") for r in ordered]
-    fig.add_trace(go.Bar(
-        y=labels, x=[100 * r["new"] for r in ordered], orientation="h", name="new data",
-        marker_color=[status_color(s) if s in ("warn", "alert") else NEW_COLOR for s in status],
-        customdata=[[s or "informational", metrics.get(r["metric"], {}).get("summary", "")] for s, r in zip(status, ordered, strict=True)],
-        text=[f"{100 * r['new']:.1f}%" for r in ordered], textposition="outside",
-        hovertemplate="new: %{x:.2f}% (%{customdata[0]})<br>%{customdata[1]}<extra></extra>",
-    ))
+    data: list[dict[str, Any]] = [{
+        "type": "bar", "y": labels, "x": [100 * r["ref"] for r in ordered], "orientation": "h", "name": "reference",
+        "marker": {"color": REF_COLOR}, "hovertemplate": "reference: %{x:.2f}%<extra></extra>",
+    }, {
+        "type": "bar", "y": labels, "x": [100 * r["new"] for r in ordered], "orientation": "h", "name": "new data",
+        "marker": {"color": [status_color(s) if s in ("warn", "alert") else NEW_COLOR for s in status]},
+        "customdata": [[s or "informational", metrics.get(r["metric"], {}).get("summary", "")]
+                       for s, r in zip(status, ordered, strict=True)],
+        "text": [f"{100 * r['new']:.1f}%" for r in ordered], "textposition": "outside",
+        "hovertemplate": "new: %{x:.2f}% (%{customdata[0]})<br>%{customdata[1]}<extra></extra>",
+    }]
     exp = [(lab, 100 * r["expected"]) for lab, r in zip(labels, ordered, strict=True) if r["expected"] is not None]
     if exp:
-        fig.add_trace(go.Scatter(
-            y=[e[0] for e in exp], x=[e[1] for e in exp], mode="markers", name="expected from the reference",
-            marker={"symbol": "line-ns-open", "size": 22, "line": {"width": 3}, "color": "black"},
-            hovertemplate="expected under no drift: %{x:.2f}%<extra></extra>",
-        ))
+        data.append({
+            "type": "scatter", "y": [e[0] for e in exp], "x": [e[1] for e in exp], "mode": "markers",
+            "name": "expected from the reference",
+            "marker": {"symbol": "line-ns-open", "size": 22, "line": {"width": 3}, "color": "black"},
+            "hovertemplate": "expected under no drift: %{x:.2f}%<extra></extra>",
+        })
     top = max([100 * max(r["ref"], r["new"], r["expected"] or 0.0) for r in rows] + [1.0])
-    fig.update_xaxes(title_text="% of sequences / tokens", range=[0, top * 1.18])
-    return fig
+    return _figure(data, _layout("Text health: truncation, new vocabulary, special tokens", {
+        "height": max(300, 120 + 62 * len(rows)), "barmode": "group",
+        "xaxis": {"title": {"text": "% of sequences / tokens"}, "range": [0, top * 1.18]}}))

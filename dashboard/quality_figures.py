@@ -24,7 +24,7 @@ from drift_core.image_quality import (
 )
 from drift_core.vision import channel_name
 
-from .figures import CHANNEL_COLORS, NEW_COLOR, REF_COLOR, _figure
+from .figures import CHANNEL_COLORS, NEW_COLOR, REF_COLOR, _figure, _layout
 
 #: Legends with several entries go under the plot (a legend at the top runs into the title).
 _LEGEND_BELOW: dict[str, Any] = {"legend": {"orientation": "h", "y": -0.25, "yanchor": "top", "x": 0, "xanchor": "left"},
@@ -42,33 +42,33 @@ def pixel_values_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Fi
     r, n = pixel_value_shares(dict(ref)), pixel_value_shares(dict(new))
     c = r.shape[0]
     centres = (np.arange(PIXEL_BINS) + 0.5) / PIXEL_BINS
-    fig = _figure("Pixel values (16 bins, mean share per image)")
+    data = []
     for i, color in enumerate(_colors(c)):
         name = channel_name(i, c)
         for side, shares, dash in (("reference", r[i], "dot"), ("new", n[i], "solid")):
-            fig.add_trace(go.Scatter(
-                name=f"{name}, {side}", x=centres, y=shares * 100, mode="lines+markers", legendgroup=name,
-                line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
-                hovertemplate=f"{name}, {side}<br>values %{{x:.3f}} +- 0.031: %{{y:.1f}}% of pixels<extra></extra>",
-            ))
-    fig.update_xaxes(title_text="pixel value (0 = black, 1 = full intensity)", range=[0, 1])
-    fig.update_yaxes(title_text="% of the image's pixels", rangemode="tozero")
-    fig.update_layout(**_LEGEND_BELOW)
-    return fig
+            data.append({
+                "type": "scatter", "name": f"{name}, {side}", "x": centres, "y": shares * 100, "mode": "lines+markers",
+                "legendgroup": name, "line": {"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2},
+                "hovertemplate": f"{name}, {side}<br>values %{{x:.3f}} +- 0.031: %{{y:.1f}}% of pixels<extra></extra>",
+            })
+    return _figure(data, _layout("Pixel values (16 bins, mean share per image)", {
+        "xaxis": {"title": {"text": "pixel value (0 = black, 1 = full intensity)"}, "range": [0, 1]},
+        "yaxis": {"title": {"text": "% of the image's pixels"}, "rangemode": "tozero"}}, _LEGEND_BELOW))
 
 
 def clipped_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
     """The share of values at exactly 0 and exactly 1 (mean over images), reference vs new."""
-    fig = _figure("Clipped pixels (values at exactly 0 or 1)")
     where = ["at 0 (black)", "at 1 (white)"]
+    data = []
     for side, p, color in (("reference", ref, REF_COLOR), ("new", new, NEW_COLOR)):
         low, high = clipped_share(dict(p))
-        fig.add_trace(go.Bar(name=f"{side} ({low + high:.1%} clipped)", x=where, y=[low * 100, high * 100],
-                             marker_color=color, text=[f"{low:.1%}", f"{high:.1%}"], textposition="outside",
-                             hovertemplate=f"{side}<br>%{{x}}: %{{y:.2f}}% of pixel values<extra></extra>"))
-    fig.update_layout(barmode="group", height=400)
-    fig.update_yaxes(title_text="% of pixel values (mean over images)", rangemode="tozero")
-    return fig
+        data.append({"type": "bar", "name": f"{side} ({low + high:.1%} clipped)", "x": where,
+                     "y": [low * 100, high * 100], "marker": {"color": color},
+                     "text": [f"{low:.1%}", f"{high:.1%}"], "textposition": "outside",
+                     "hovertemplate": f"{side}<br>%{{x}}: %{{y:.2f}}% of pixel values<extra></extra>"})
+    return _figure(data, _layout("Clipped pixels (values at exactly 0 or 1)", {
+        "barmode": "group", "height": 400,
+        "yaxis": {"title": {"text": "% of pixel values (mean over images)"}, "rangemode": "tozero"}}))
 
 
 def _sharpness_display(hist: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -86,28 +86,29 @@ def _sharpness_display(hist: Any) -> tuple[np.ndarray, np.ndarray]:
 def sharpness_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
     """Per-image sharpness (variance of the Laplacian) on a log axis, reference dotted, new solid;
     the medians in the legend."""
-    fig = _figure("Sharpness (variance of the Laplacian, per image)")
-    lows = []
+    data, lows = [], []
     for side, p, color, dash in (("reference", ref, REF_COLOR, "dot"), ("new", new, NEW_COLOR, "solid")):
         edges, share = _sharpness_display(p["sharpness_hist"])
         occupied = np.flatnonzero(share)
         lows.append(occupied)
         flat = p["sharpness_hist"][0]
         extra = f", {flat} flat" if flat else ""
-        fig.add_trace(go.Scatter(
-            name=f"{side} (median {median_sharpness(dict(p)):.2g}{extra})", x=edges, y=share, mode="lines",
-            line={"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2, "shape": "hv"},
-            hovertemplate=f"{side}<br>sharpness from %{{x:.2g}}: %{{y:.1f}}% of images<extra></extra>",
-        ))
+        data.append({
+            "type": "scatter", "name": f"{side} (median {median_sharpness(dict(p)):.2g}{extra})", "x": edges,
+            "y": share, "mode": "lines",
+            "line": {"color": color, "dash": dash, "width": 2.5 if dash == "solid" else 2, "shape": "hv"},
+            "hovertemplate": f"{side}<br>sharpness from %{{x:.2g}}: %{{y:.1f}}% of images<extra></extra>",
+        })
+    xaxis: dict[str, Any] = {}
     occupied = np.concatenate(lows)
     if len(occupied):  # zoom on the occupied decades
         e = np.asarray(sharpness_edges()[1:])[::SHARPNESS_DISPLAY_MERGE]
         lo, hi = e[max(int(occupied.min()) - 1, 0)], e[min(int(occupied.max()) + 2, len(e) - 1)]
-        fig.update_xaxes(range=[np.log10(lo), np.log10(hi)])
-    fig.update_xaxes(type="log", exponentformat="power", title_text="sharpness (lower = blurrier; [0, 1] grey levels)")
-    fig.update_yaxes(title_text="% of images", rangemode="tozero")
-    fig.update_layout(**_LEGEND_BELOW)
-    return fig
+        xaxis["range"] = [np.log10(lo), np.log10(hi)]
+    xaxis.update({"type": "log", "exponentformat": "power",
+                  "title": {"text": "sharpness (lower = blurrier; [0, 1] grey levels)"}})
+    return _figure(data, _layout("Sharpness (variance of the Laplacian, per image)", {
+        "xaxis": xaxis, "yaxis": {"title": {"text": "% of images"}, "rangemode": "tozero"}}, _LEGEND_BELOW))
 
 
 def _size_bars(hist: Any) -> tuple[list[str], np.ndarray]:
@@ -118,16 +119,15 @@ def _size_bars(hist: Any) -> tuple[list[str], np.ndarray]:
 
 def image_size_figure(ref: Mapping[str, Any], new: Mapping[str, Any]) -> go.Figure:
     """Image heights and widths, reference vs new (% of images per size in pixels)."""
-    fig = _figure("Image sizes (pixels)")
+    data = []
     for dim, pattern in (("height", ""), ("width", "/")):
         for side, p, color in (("reference", ref, REF_COLOR), ("new", new, NEW_COLOR)):
             labels, share = _size_bars(p[f"{dim}_hist"])
-            fig.add_trace(go.Bar(name=f"{dim}, {side}", x=[f"{dim} {x}" for x in labels], y=share,
-                                 marker={"color": color, "pattern": {"shape": pattern}},
-                                 hovertemplate=f"{side}<br>%{{x}} px: %{{y:.1f}}% of images<extra></extra>"))
-    fig.update_layout(barmode="group", height=400)
-    fig.update_yaxes(title_text="% of images", rangemode="tozero")
-    return fig
+            data.append({"type": "bar", "name": f"{dim}, {side}", "x": [f"{dim} {x}" for x in labels], "y": share,
+                         "marker": {"color": color, "pattern": {"shape": pattern}},
+                         "hovertemplate": f"{side}<br>%{{x}} px: %{{y:.1f}}% of images<extra></extra>"})
+    return _figure(data, _layout("Image sizes (pixels)", {
+        "barmode": "group", "height": 400, "yaxis": {"title": {"text": "% of images"}, "rangemode": "tozero"}}))
 
 
 def quality_figures(ref: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, go.Figure]:

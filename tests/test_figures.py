@@ -6,10 +6,18 @@ import numpy as np
 import pytest
 
 from dashboard.figures import (
+    _LAYOUT,
     INFO_COLOR,
     NEW_COLOR,
     STATUS_COLORS,
     HistoryPoint,
+    _figure,
+    _hline,
+    _hrect,
+    _layout,
+    _stacked_axes,
+    _vline,
+    _vrect,
     brightness_figure,
     channel_means_figure,
     comparison_figures,
@@ -399,3 +407,75 @@ def test_every_figure_is_drawn_on_the_plotly_white_template(profiles, modality):
     white = pio.templates["plotly_white"].layout.to_plotly_json()
     for name, fig in figs.items():
         assert fig.to_dict()["layout"]["template"]["layout"] == white, name
+
+
+# ------------------------------------------------------- figures built whole, as plotly would build them
+# The builders assemble plain dicts and call go.Figure once (see dashboard.figures._figure); these
+# pin that the dicts are what plotly's own step-by-step calls write, so the charts look the same.
+
+
+def _shape_json(fig) -> list[dict]:
+    return [s.to_plotly_json() for s in fig.layout.shapes]
+
+
+SHAPES = {
+    "vline": (lambda f: f.add_vline(x=42.5, line={"color": "#9aa3b2", "dash": "dash", "width": 2}),
+              lambda: _vline(42.5, line={"color": "#9aa3b2", "dash": "dash", "width": 2})),
+    "hline": (lambda f: f.add_hline(y=0.2, line={"color": "#c62828", "width": 1, "dash": "dash"}),
+              lambda: _hline(0.2, line={"color": "#c62828", "width": 1, "dash": "dash"})),
+    "vrect": (lambda f: f.add_vrect(x0=14, x1=27, fillcolor="#f2b233", opacity=0.22, layer="below",
+                                    line={"color": "white", "width": 2}, name="moved most #1"),
+              lambda: _vrect(14, 27, fillcolor="#f2b233", opacity=0.22, layer="below",
+                             line={"color": "white", "width": 2}, name="moved most #1")),
+    "hrect": (lambda f: f.add_hrect(y0=0.1, y1=0.2, fillcolor="#e08a00", opacity=0.12, line_width=0),
+              lambda: _hrect(0.1, 0.2, fillcolor="#e08a00", opacity=0.12, line={"width": 0})),
+}
+
+
+@pytest.mark.parametrize("kind", list(SHAPES))
+def test_shape_helpers_write_what_plotlys_add_methods_write(kind):
+    import plotly.graph_objects as go
+
+    add, helper = SHAPES[kind]
+    stepwise = add(go.Figure())
+    assert _shape_json(_figure([], {"shapes": [helper()]})) == _shape_json(stepwise)
+
+
+@pytest.mark.parametrize("heights, spacing", [([7], 0.1), ([7, 2], 0.28), ([3, 1, 2], 0.1)],
+                         ids=["one-panel", "two-panels", "three-panels"])
+def test_stacked_axes_place_the_panels_exactly_where_make_subplots_does(heights, spacing):
+    from plotly.subplots import make_subplots
+
+    made = make_subplots(rows=len(heights), cols=1, row_heights=heights, vertical_spacing=spacing)
+    axes = {k: v for k, v in made.layout.to_plotly_json().items() if k.startswith(("xaxis", "yaxis"))}
+    assert _stacked_axes(heights, spacing) == axes
+
+
+def test_the_layout_is_the_shared_one_merged_as_update_layout_merges():
+    import plotly.graph_objects as go
+
+    update = {"legend": {"y": -0.25, "yanchor": "top"}, "height": 400, "xaxis": {"title": {"text": "x"}}}
+    stepwise = go.Figure().update_layout(**_LAYOUT).update_layout(title_text="T").update_layout(**update)
+    assert _figure([], _layout("T", update)).layout.to_plotly_json() == stepwise.layout.to_plotly_json()
+    assert _LAYOUT["legend"]["y"] == 1.0  # the shared layout itself is left as it was
+
+
+def test_two_panel_scores_put_each_metric_on_its_panels_axes(text_result):
+    result = {**text_result, "thresholds": {**text_result["thresholds"], "seq_length_kl": (1.0, 2.0)}}
+    fig = drift_scores_figure(result)
+    assert {(t.xaxis, t.yaxis) for t in fig.data} == {("x", "y"), ("x2", "y2")}
+    assert fig.layout.yaxis.domain[0] > fig.layout.yaxis2.domain[1]  # the [0, 1] panel on top
+    assert fig.layout.xaxis.title.text == "0 = same, 1 = nothing in common" and fig.layout.xaxis2.title.text == "bits"
+
+
+def test_the_demo_length_chart_shows_both_means_and_the_three_ranges_that_moved_most(profiles, text_result):
+    ref, new = profiles["text-reference"], profiles["text-batch-drifted"]
+    fig = seq_length_figure(ref, new, text_result["metrics"]["seq_length_js"]["contributors"][:3])
+    lines = [s for s in fig.layout.shapes if s.type == "line"]
+    assert [(s.x0, s.x1, s.yref, s.line.dash) for s in lines] == [
+        (m, m, "y domain", "dash") for m in (ref["seq_length_mean"], new["seq_length_mean"])]
+    ranges = [s for s in fig.layout.shapes if s.type == "rect"]
+    assert [s.name for s in ranges] == ["moved most #1", "moved most #2", "moved most #3"]
+    assert all(s.layer == "below" and s.yref == "y domain" and s.x0 < s.x1 for s in ranges)
+    assert fig.layout.xaxis.title.text == "tokens per sequence" and fig.layout.yaxis.ticksuffix == "%"
+    assert fig.layout.title.text == "Sequence length" and fig.layout.barmode == "overlay"
