@@ -144,6 +144,31 @@ def test_what_moved_most_lists_the_top_bins_of_each_flagged_metric(db_path):
     assert all(i.count("of the divergence)") == 3 for i in items)
 
 
+PAGES = sorted([Path(APP), *(p for p in Path(APP).parent.joinpath("app_pages").glob("*.py") if p.stem != "__init__")])
+
+
+def test_magic_is_off_in_the_projects_streamlit_config():
+    import tomllib
+
+    config = tomllib.loads((Path(APP).parents[1] / ".streamlit" / "config.toml").read_text())
+    assert config["runner"]["magicEnabled"] is False
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.name for p in PAGES])
+def test_magic_would_show_nothing_in_the_page_scripts(page):
+    """With magic off a bare expression in a page shows nothing: Streamlit's own rewrite must leave
+    every page as it is (apart from the import it adds)."""
+    import ast
+
+    from streamlit.runtime.scriptrunner.magic import add_magic
+
+    source = page.read_text()
+    rewritten = add_magic(source, str(page))
+    rewritten.body = [n for n in rewritten.body
+                      if not (isinstance(n, ast.Import) and str(n.names[0].asname).startswith("__streamlit"))]
+    assert ast.dump(rewritten) == ast.dump(ast.parse(source, str(page)))
+
+
 # ---------------------------------------------------------------------- changing the view
 
 
