@@ -1,10 +1,14 @@
 """The dashboard's link to drift_core: the DB handle, profiles and comparisons, cached.
 
 * ``st.cache_resource`` holds one :class:`~drift_core.store.ExperimentDB` per path (the store opens
-  its connection with ``check_same_thread=False``, so the threads of ``streamlit run`` share it).
-* ``st.cache_data`` holds profiles keyed on content: a run id, the SHA-256 of an uploaded file, or
-  a server file's path + size + mtime. Switching the reference or the thresholds reuses them and
-  never re-reads the new data.
+  its connection with ``check_same_thread=False``, so the threads of ``streamlit run`` share it);
+  when the path comes to name another file (the DB was rebuilt and moved into place), the path is
+  opened again.
+* ``st.cache_data`` holds profiles and comparisons keyed on content: a stored profile's SHA-256
+  (read from the DB on every rerun, so a rewritten profile or a rebuilt DB is never served stale,
+  and copies of a DB share the entries), the SHA-256 of an uploaded file, or a server file's path
+  + size + mtime. Switching the reference or the thresholds reuses them and never re-reads the new
+  data.
 * An upload is hashed once and profiled from its bytes (``drift_core.io.InMemoryFile``): no
   temporary file, and its errors name the uploaded file, not a temporary path.
 """
@@ -20,7 +24,7 @@ from typing import Any
 import streamlit as st
 
 from drift_core import TaskSpec, compare_profiles
-from drift_core.store import ExperimentDB
+from drift_core.store import ExperimentDB, StoreError
 
 from .sources import REPO_ROOT
 
@@ -33,7 +37,11 @@ def default_db_path() -> str:
     return os.environ.get(DB_ENV) or str(DEFAULT_DB)
 
 
-@st.cache_resource(show_spinner="Opening the experiment DB...")
+def _same_file(db: ExperimentDB) -> bool:
+    return not db.replaced()
+
+
+@st.cache_resource(show_spinner="Opening the experiment DB...", validate=_same_file)
 def open_db(path: str) -> ExperimentDB:
     """The experiment DB at ``path``; the default DB is built from the shipped demo data if missing."""
     if not Path(path).exists() and is_default_db(path):
@@ -56,15 +64,27 @@ def rebuild_demo_db(path: str) -> None:
     open_db(path).close()
     build_demo_db(path).close()
     open_db.clear()
-    run_profile.clear()
-    _compare.clear()
-    run_kinds.clear()
+    _kinds.clear()
+
+
+def run_profile(db_path: str, run_id: int) -> tuple[str, dict[str, Any]]:
+    """``(content key, profile)`` of a stored run, the profile cached on the key.
+
+    The key is the SHA-256 of the profile as stored (:meth:`ExperimentDB.profile_digest`: one row
+    read and hashed on every call, no JSON parse): a profile rewritten in the DB, or a rebuilt DB
+    reusing the run id, gets a new key, never the cached profile of the old one.
+    """
+    db = open_db(db_path)
+    digest = db.profile_digest(run_id)
+    return f"profile:{digest}", _stored_profile(digest, db, run_id)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
-def run_profile(db_path: str, run_id: int) -> dict[str, Any]:
-    """A stored run's profile (runs are immutable once profiled, so the id is the content key)."""
-    return open_db(db_path).load_profile(run_id)
+def _stored_profile(digest: str, _db: ExperimentDB, _run_id: int) -> dict[str, Any]:
+    profile = _db.load_profile(_run_id)
+    if _db.profile_digest(_run_id) != digest:  # rewritten between the two reads: cache nothing
+        raise StoreError(f"{_db.path}: the profile of run {_run_id} changed while it was read; reload the page")
+    return profile
 
 
 def _spec_key(spec: TaskSpec) -> str:
@@ -143,31 +163,36 @@ def compare(
     return _compare(ref_key, new_key, key, alpha, ref, new)
 
 
-def _kind(profile: dict[str, Any]) -> str:
-    if profile["modality"] != "text":
-        return str(profile["modality"])  # "vision" or "outputs"
-    return str(profile.get("token_kind", "ids"))
+def _kind(fields: tuple[Any, ...] | None) -> str:
+    """The kind of a profile from its ``(modality, token_kind)`` fields."""
+    modality, token_kind = fields or (None, None)
+    if modality == "text":
+        return str(token_kind or "ids")
+    return str(modality) if modality in ("vision", "outputs") else "unknown"
+
+
+def run_kinds(db_path: str, runs: list[dict[str, Any]]) -> dict[int, str]:
+    """What each run holds: ``"ids"`` or ``"words"`` (text), ``"vision"``, ``"outputs"``; runs of the
+    same kind compare. A run without a readable profile is ``"unknown"`` (its error is shown when
+    it is picked).
+
+    Two fields of every stored profile, read by SQLite (no profile is loaded), cached on the
+    runs' ids, creation times and sizes: a new, deleted or re-profiled run, or a rebuilt DB,
+    changes that key.
+    """
+    key = tuple((r["run_id"], str(r["created_at"]), r["n_samples"]) for r in runs)
+    return _kinds(key, open_db(db_path))
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
-def run_kinds(db_path: str, run_ids: tuple[int, ...]) -> dict[int, str]:
-    """What each run holds: ``"ids"`` or ``"words"`` (text), ``"vision"``; runs of the same kind compare.
-
-    Read from the stored profiles (a run without a readable profile is "unknown").
-    """
-    db = open_db(db_path)
-    out = {}
-    for run_id in run_ids:
-        try:
-            out[run_id] = _kind(db.load_profile(run_id))
-        except Exception:  # noqa: BLE001 - an unreadable profile is reported when the run is picked
-            out[run_id] = "unknown"
-    return out
+def _kinds(runs_key: tuple[tuple[int, str, int | None], ...], _db: ExperimentDB) -> dict[int, str]:
+    fields = _db.profile_fields("modality", "token_kind")
+    return {run_id: _kind(fields.get(run_id)) for run_id, _, _ in runs_key}
 
 
 def clear_kinds() -> None:
     """Forget the cached kinds (a run was added)."""
-    run_kinds.clear()
+    _kinds.clear()
 
 
 def read_error_message(chosen: dict[str, Any], error: Exception) -> str:

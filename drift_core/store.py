@@ -17,8 +17,10 @@ Tables
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
 import sqlite3
 import threading
 import time
@@ -201,6 +203,7 @@ class ExperimentDB:
         except StoreError:
             conn.close()
             raise
+        self._file_id = self._identity()
 
     # -- plumbing ------------------------------------------------------------------------------
 
@@ -258,6 +261,19 @@ class ExperimentDB:
 
     def _version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    def _identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def replaced(self) -> bool:
+        """Whether the path now names another file than the one this handle opened (the DB was
+        rebuilt and moved into place, or deleted): this handle still reads the old file, so a
+        long-lived holder (the dashboard) should open the path again."""
+        return self._identity() != self._file_id
 
     @property
     def schema_version(self) -> int:
@@ -410,6 +426,46 @@ class ExperimentDB:
         except ValueError as e:
             raise StoreError(f"{self.path}: {e}") from None
         return dict(profile)
+
+    def profile_digest(self, run_id: int) -> str:
+        """SHA-256 (hex) of the run's profile as stored: a content key for caches.
+
+        It changes whenever the stored profile does, whoever wrote it (this handle, another
+        process, a rebuilt DB reusing the run id), and copies of a DB give the same key. Reading it
+        costs one row and a hash, not a JSON parse and a validation.
+        """
+        rows = self._rows("SELECT data FROM artifacts WHERE run_id = ? AND name = ?", (_run_id(run_id), PROFILE_ARTIFACT))
+        if not rows:
+            run = self.get_run(run_id)
+            raise StoreError(f"{self.path}: run {run_id} ({run['name']!r}) has no profile")
+        data = rows[0]["data"]
+        return hashlib.sha256(data if isinstance(data, bytes) else str(data).encode()).hexdigest()
+
+    def profile_fields(self, *fields: str) -> dict[int, tuple[Any, ...] | None]:
+        """Top-level fields of every stored profile, read by SQLite without loading the profiles.
+
+        Returns run id -> the fields' values in the order asked (``None`` for a missing field), or
+        ``None`` for a profile that is not readable JSON. Runs without a profile are left out.
+        Nothing is validated: a profile is checked when it is loaded (:meth:`load_profile`).
+
+        Examples
+        --------
+        >>> import tempfile, pathlib
+        >>> db = ExperimentDB(pathlib.Path(tempfile.mkdtemp()) / "runs.db")
+        >>> db.profile_fields("modality")
+        {}
+        >>> db.close()
+        """
+        if not fields or not all(isinstance(f, str) and f.isidentifier() for f in fields):
+            raise StoreError(f"profile fields must be names of top-level fields, got {fields!r}")
+        paths = tuple(f"$.{f}" for f in fields)
+        extract = f"json_array({', '.join('json_extract(data, ?)' for _ in paths)})"
+        sql = f"SELECT run_id, {extract} AS v FROM artifacts WHERE name = ? AND json_valid(data)"
+        rows = self._rows(sql, (*paths, PROFILE_ARTIFACT))
+        out: dict[int, tuple[Any, ...] | None] = {
+            r["run_id"]: None for r in self._rows("SELECT run_id FROM artifacts WHERE name = ?", (PROFILE_ARTIFACT,))}
+        out.update({r["run_id"]: tuple(json.loads(r["v"])) for r in rows})
+        return out
 
     def log_artifact(self, run_id: int, name: str, obj: Any) -> None:
         """Store (or replace) any strict-JSON object under ``name`` for a run."""

@@ -317,6 +317,53 @@ def test_an_unreadable_demo_db_can_be_rebuilt_from_the_app(db_path):
     assert status(at) == "alert"
 
 
+# ------------------------------------------------------------------- the caches follow the DB
+
+
+def _swap_profiles(path: Path, a: str, b: str) -> None:
+    """Store run ``a``'s profile as run ``b``'s and the other way round, as another process would."""
+    with ExperimentDB(path) as db:
+        ids = {r["name"]: r["run_id"] for r in db.list_runs()}
+        profile_a, profile_b = db.load_profile(ids[a]), db.load_profile(ids[b])
+        db.save_profile(ids[a], profile_b)
+        db.save_profile(ids[b], profile_a)
+
+
+def test_a_profile_rewritten_in_the_db_is_compared_not_the_cached_one(db_path):
+    at = app()
+    assert status(at) == "alert"
+    _swap_profiles(db_path, "text-batch-drifted", "text-batch-ok")
+    at.run()
+    assert status(at) == "ok"  # the same run id now holds the ok batch
+
+
+def test_a_rebuilt_db_moved_into_place_is_opened_again(db_path, tmp_path):
+    at = app()
+    assert status(at) == "alert"
+    rebuilt = tmp_path / "rebuilt" / "demo.db"
+    rebuilt.parent.mkdir()
+    shutil.copy(db_path, rebuilt)
+    _swap_profiles(rebuilt, "text-batch-drifted", "text-batch-ok")
+    for suffix in ("-wal", "-shm"):  # as build_demo_db moves a rebuilt DB into place
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    rebuilt.replace(db_path)
+    at.run()
+    assert status(at) == "ok"
+
+
+def test_a_run_added_by_another_process_is_listed_with_its_kind(db_path):
+    from drift_core import TaskSpec
+
+    ids = run_ids(db_path)
+    at = app(ref=ids["prose-reference"], new=ids["prose-batch-ok"])
+    assert status(at) == "ok"
+    with ExperimentDB(db_path) as db:  # e.g. `drift profile ... --db` while the dashboard runs
+        db.create_run("tuesday-prose", TaskSpec("text"), profile=db.load_profile(ids["prose-batch-drifted"]))
+    at.run()
+    (label,) = [o for o in at.selectbox(key="cmp_new").options if o.startswith("tuesday-prose")]
+    assert " · raw text · " in label
+
+
 # ------------------------------------------------------------------------- new data on disk
 
 

@@ -339,3 +339,51 @@ def test_a_version_2_db_is_migrated_to_hold_outputs_runs_keeping_its_artifacts(t
         assert db.load_profile(run)["prediction_hist"] == [1, 0, 2]
         with pytest.raises(sqlite3.IntegrityError):
             db.db.execute("INSERT INTO runs (name, created_at, modality, task_spec) VALUES ('x', 'now', 'audio', '{}')")
+
+
+def test_the_profile_digest_follows_the_stored_profile_and_is_shared_by_copies(
+    tmp_path: Path, text_spec: TaskSpec, text_profile: dict[str, Any]
+) -> None:
+    import shutil
+
+    path = tmp_path / "runs.db"
+    with ExperimentDB(path) as db:
+        run_id = db.create_run("reference", text_spec, profile=text_profile)
+        digest = db.profile_digest(run_id)
+        db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    shutil.copy(path, tmp_path / "copy.db")
+    with ExperimentDB(tmp_path / "copy.db") as copy:
+        assert copy.profile_digest(run_id) == digest
+        copy.save_profile(run_id, {**text_profile, "seq_length_mean": text_profile["seq_length_mean"] + 1})
+        assert copy.profile_digest(run_id) != digest
+
+
+def test_the_digest_of_a_run_without_a_profile_is_a_clear_error(db: ExperimentDB, text_spec: TaskSpec) -> None:
+    run_id = db.create_run("empty", text_spec)
+    with pytest.raises(StoreError, match="has no profile"):
+        db.profile_digest(run_id)
+    with pytest.raises(StoreError, match="no run with id 999"):
+        db.profile_digest(999)
+
+
+def test_profile_fields_are_read_without_loading_and_unreadable_json_is_none(
+    db: ExperimentDB, text_spec: TaskSpec, text_profile: dict[str, Any]
+) -> None:
+    good = db.create_run("good", text_spec, profile=text_profile)
+    broken = db.create_run("broken", text_spec, profile=text_profile)
+    db.create_run("no profile", text_spec)
+    db.db.execute("UPDATE artifacts SET data = '{not json' WHERE run_id = ?", (broken,))
+    assert db.profile_fields("modality", "token_kind", "no_such_field") == {
+        good: ("text", text_profile.get("token_kind"), None), broken: None}
+    with pytest.raises(StoreError, match="top-level fields"):
+        db.profile_fields("modality') --")
+
+
+def test_a_db_replaced_at_its_path_is_noticed_by_an_open_handle(tmp_path: Path, text_spec: TaskSpec) -> None:
+    path = tmp_path / "runs.db"
+    with ExperimentDB(tmp_path / "rebuilt.db") as other:
+        other.create_run("rebuilt", text_spec)
+    with ExperimentDB(path) as db:
+        assert not db.replaced()
+        (tmp_path / "rebuilt.db").replace(path)
+        assert db.replaced()

@@ -386,7 +386,8 @@ def load_new(chosen: dict[str, Any], db_path: str, ref_run: dict[str, Any]) -> t
             st.info(f"There is no other {what} run to compare with this reference. Upload a file or give a "
                     "server path in the sidebar.", icon=":material/info:")
             return None
-        return run["name"], f"run:{db_path}:{run['run_id']}", data.run_profile(db_path, run["run_id"])
+        key, profile = data.run_profile(db_path, run["run_id"])
+        return run["name"], key, profile
     if chosen["source"] == "Upload a file":
         upload = chosen["upload"]
         wanted = st.session_state.get("cmp_link_upload")
@@ -491,7 +492,7 @@ if not runs:
     st.stop()
 init_state(runs)
 apply_pending()
-kinds = data.run_kinds(db_path, tuple(r["run_id"] for r in runs))
+kinds = data.run_kinds(db_path, runs)
 
 with sidebar_top:
     ref_run = reference_picker(runs, kinds)
@@ -505,7 +506,7 @@ if message := st.session_state.pop("cmp_saved_message", None):
 head, scores_area, editor_area, rest = st.container(), st.container(), st.container(), st.container()
 
 try:
-    ref_profile = data.run_profile(db_path, ref_run["run_id"])
+    ref_key, ref_profile = data.run_profile(db_path, ref_run["run_id"])
 except (StoreError, ValueError) as e:
     st.error(f"The reference run {ref_run['name']!r} cannot be used: {e}", icon=":material/error:")
     if data.is_default_db(db_path) and st.button("Rebuild the demo DB from the shipped samples", key="cmp_rebuild"):
@@ -545,10 +546,7 @@ if new_kind != ref_kind:
 
 thresholds = per_metric_thresholds(editor_area, quick, ref_profile, new_profile)
 try:
-    result = data.compare(
-        f"run:{db_path}:{ref_run['run_id']}", ref_profile, new_key, new_profile, thresholds,
-        st.session_state.cmp_alpha,
-    )
+    result = data.compare(ref_key, ref_profile, new_key, new_profile, thresholds, st.session_state.cmp_alpha)
 except ValueError as e:
     st.error(f"Cannot compare: {e}", icon=":material/error:")
     st.stop()
