@@ -262,8 +262,12 @@ def validate_profile(profile: Any, name: str = "profile") -> None:
 def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
     """The first top-level field holding a NaN or infinity anywhere inside it (nested lists and
     dicts included), with that value; ``None`` when every float is finite. A flat list of numbers
-    costs one ``math.fsum`` (C speed; NaN or inf anywhere makes the sum non-finite); only lists
-    holding lists or dicts are walked (iteratively: no recursion)."""
+    costs one ``math.fsum`` (C speed; NaN or inf anywhere makes the sum non-finite), a list of
+    strings one type scan; only lists holding lists or dicts are walked (iteratively: no recursion).
+
+    >>> _non_finite({"token_values": ["a", "b"], "channel_mean_hist": [[1, 2], [3.0, float("nan")]]})
+    ('channel_mean_hist', nan)
+    """
     for key, value in profile.items():
         stack = [value]
         while stack:
@@ -280,7 +284,8 @@ def _non_finite(profile: dict[str, Any]) -> tuple[str, float] | None:
                 except OverflowError:  # finite values whose sum overflows: look at each one
                     pass
                 except TypeError:  # not all numbers: nested lists, dicts, strings
-                    stack.extend(v)
+                    if set(map(type, v)) != {str}:  # a list of words holds no float: not walked
+                        stack.extend(v)
                     continue
                 bad = next((x for x in v if isinstance(x, float) and not math.isfinite(x)), None)
                 if bad is not None:
