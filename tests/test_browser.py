@@ -7,9 +7,10 @@ in the browser), saves the batch as a run (a write through the DB handle shared 
 threads) and opens a vision comparison from a pasted link. Screenshots and timings go to
 ``tests/artifacts/`` (git-ignored); timings are printed, not asserted (targets: < 3 s cold, < 1 s warm).
 
-No wait has a fixed timeout: on a busy 2-core machine a warm navigation once took 42 s. The first
-(cold) navigation gets a deadline scaled by the measured load; every later wait gets a deadline
-scaled by how long that cold navigation actually took (see :func:`_deadline_ms`).
+No wait has a fixed timeout, and nothing sleeps: on a busy 2-core machine a warm navigation once
+took 42 s. The first (cold) navigation gets a deadline scaled by the measured load; every later
+wait gets a deadline scaled by how long that cold navigation actually took (see
+:func:`_deadline_ms`); a screenshot waits until nothing on the page is still loading or moving.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -46,6 +48,23 @@ CHARTS_READY = f"""() => {{
     const running = document.querySelector('[data-testid="stStatusWidget"]');
     return plots.length >= {N_CHARTS} && !running;
 }}"""
+#: How often a condition waited for is checked. Playwright's default is every animation frame, which
+#: keeps Chromium drawing 60 frames a second of a 1440 x 2600 page (in software) for as long as the
+#: server works; that was most of the test's CPU. A tenth of a second is finer than any timing printed.
+POLL_MS = 100
+#: Nothing on the page still changing (what a screenshot waits for, instead of a fixed pause): the
+#: script run is over, no loading skeleton or CSS animation / transition is left, and the page's
+#: HTML is the same as at the previous check (lazily loaded elements, e.g. a table, have drawn).
+SETTLED = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const idle = app && app.getAttribute('data-test-script-state') === 'notRunning'
+        && !document.querySelector('[data-testid="stSkeleton"]')
+        && document.getAnimations().every(a => a.playState !== 'running');
+    const size = idle ? document.body.innerHTML.length : -1;
+    const same = idle && window.__settledSize === size;
+    window.__settledSize = size;
+    return same;
+}"""
 CHART_TITLES = "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)"
 #: JSON of every chart's data, to notice when the charts were redrawn with new numbers.
 CHARTS_STATE = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
@@ -107,37 +126,33 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="module")
-def bare_server(tmp_path_factory) -> Iterator[str]:
-    """The yardstick: ``tests/bare_plotly_page.py`` (one Plotly chart) under ``streamlit run``."""
-    tmp = tmp_path_factory.mktemp("bare")
-    proc, url, log = _serve(Path(__file__).resolve().parent / "bare_plotly_page.py", tmp,
-                            {**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        _wait_healthy(url, proc, log)
-        yield url
-    finally:
-        _stop(proc)
+def servers(tmp_path_factory) -> Iterator[dict]:
+    """Two ``streamlit run`` servers on free ports, started side by side (the first boots while the
+    demo DB of the second is built), returned once both answer their health check:
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[dict]:
-    """``streamlit run dashboard/app.py`` on a free port, with its own demo DB.
-
-    The DB is built before the server starts, as ``make run`` does, so that the cold timing is the
-    dashboard's (the app building a missing DB on first start is covered by test_app.py).
+    * ``bare_url``: the yardstick, ``tests/bare_plotly_page.py`` (one Plotly chart);
+    * ``url``: ``dashboard/app.py`` with its own demo DB (``db``) and log (``log``). The DB is built
+      before this server starts, as ``make run`` does, so that the cold timing is the dashboard's
+      (the app building a missing DB on first start is covered by test_app.py).
     """
     from drift_core.demo import build_demo_db
 
-    tmp = tmp_path_factory.mktemp("browser")
-    build_demo_db(tmp / "demo.db").close()
-    env = {**os.environ, "DRIFTBOARD_DB": str(tmp / "demo.db"), "PYTHONUNBUFFERED": "1"}
-    env.pop("DRIFTBOARD_DATA_ROOTS", None)
-    proc, url, log = _serve(REPO / "dashboard" / "app.py", tmp, env)
+    bare_tmp, tmp = tmp_path_factory.mktemp("bare"), tmp_path_factory.mktemp("browser")
+    bare_proc, bare_url, bare_log = _serve(Path(__file__).resolve().parent / "bare_plotly_page.py", bare_tmp,
+                                           {**os.environ, "PYTHONUNBUFFERED": "1"})
     try:
-        _wait_healthy(url, proc, log)
-        yield {"url": url, "db": tmp / "demo.db", "log": log}
+        build_demo_db(tmp / "demo.db").close()
+        env = {**os.environ, "DRIFTBOARD_DB": str(tmp / "demo.db"), "PYTHONUNBUFFERED": "1"}
+        env.pop("DRIFTBOARD_DATA_ROOTS", None)
+        proc, url, log = _serve(REPO / "dashboard" / "app.py", tmp, env)
+        try:
+            _wait_healthy(bare_url, bare_proc, bare_log)
+            _wait_healthy(url, proc, log)
+            yield {"url": url, "db": tmp / "demo.db", "log": log, "bare_url": bare_url}
+        finally:
+            _stop(proc)
     finally:
-        _stop(proc)
+        _stop(bare_proc)
 
 
 @pytest.fixture(scope="module")
@@ -152,13 +167,36 @@ def browser() -> Iterator:
         b.close()
 
 
+#: Injected into every page: CSS animations and transitions (loading shimmers, the running-man icon,
+#: fades) end at once. Headless Chromium otherwise draws them at 60 frames a second, in software, for
+#: as long as the server works; screenshots are taken when nothing moves anyway (:data:`SETTLED`).
+NO_MOTION = """addEventListener('DOMContentLoaded', () => {
+    const style = document.createElement('style');
+    style.textContent = `*, *::before, *::after { animation-duration: 0s !important; animation-delay: 0s !important;
+        transition-duration: 0s !important; transition-delay: 0s !important; }`;
+    document.head.appendChild(style);
+});"""
+
+
+def _context(browser, **options: Any) -> Any:
+    """A fresh browser context (own cookies, cache and session) with the page size of every screenshot."""
+    context = browser.new_context(viewport=VIEWPORT, **options)
+    context.add_init_script(NO_MOTION)
+    return context
+
+
+def _until(page, condition: str, arg: Any = None, timeout: float | None = None) -> None:
+    """Wait until the JavaScript ``condition`` holds, checking it every :data:`POLL_MS`."""
+    page.wait_for_function(condition, arg=arg, polling=POLL_MS, timeout=timeout)
+
+
 def _banner(page) -> str:
     return page.locator('[data-testid="stMain"] [data-testid="stAlert"]').first.inner_text()
 
 
 def _wait_for_status(page, headline: str, timeout: float | None = None) -> None:
     page.get_by_text(headline, exact=False).first.wait_for(timeout=timeout)
-    page.wait_for_function(CHARTS_READY, timeout=timeout)
+    _until(page, CHARTS_READY, timeout=timeout)
 
 
 def _pick(page, combobox: str, option_starts: str) -> None:
@@ -179,35 +217,35 @@ def _set_number(page, label: str, index: int, value: float) -> None:
 
 
 def _shot(page, name: str) -> None:
-    page.wait_for_timeout(300)  # let plotly finish its transitions
+    _until(page, SETTLED)  # the run over, nothing loading, moving or still being drawn
     page.screenshot(path=str(ARTIFACTS / name), full_page=True)
 
 
 def _bare_page_s(browser, url: str) -> float:
     """Cold navigation to the bare one-chart page until its chart is drawn (a fresh browser context)."""
-    context = browser.new_context(viewport=VIEWPORT)
+    context = _context(browser)
     page = context.new_page()
     start = time.perf_counter()
     page.goto(url, timeout=120_000 * _load_factor())
-    page.wait_for_function("""() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1
+    _until(page, """() => document.querySelectorAll('.js-plotly-plot .main-svg').length >= 1
         && !document.querySelector('[data-testid="stStatusWidget"]')""", timeout=180_000 * _load_factor())
     elapsed = time.perf_counter() - start
     context.close()
     return elapsed
 
 
-def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
+def test_user_journey_in_a_real_browser(servers, browser, capsys):
     ARTIFACTS.mkdir(exist_ok=True)
     timings: dict[str, float] = {}
-    timings["bare_page_one_chart_cold_s"] = _bare_page_s(browser, bare_server)
-    context = browser.new_context(viewport=VIEWPORT, accept_downloads=True)
+    timings["bare_page_one_chart_cold_s"] = _bare_page_s(browser, servers["bare_url"])
+    context = _context(browser, accept_downloads=True)
     page = context.new_page()
     page_errors: list[str] = []
     page.on("pageerror", lambda e: page_errors.append(str(e)))
 
     # 1. cold: first visit of a freshly started server: first status on screen, then every chart
     start = time.perf_counter()
-    page.goto(server["url"], timeout=120_000 * _load_factor())
+    page.goto(servers["url"], timeout=120_000 * _load_factor())
     page.get_by_text("Alert: drift detected", exact=False).first.wait_for(timeout=180_000 * _load_factor())
     timings["navigation_to_first_status_cold_s"] = time.perf_counter() - start
     _wait_for_status(page, "Alert: drift detected", timeout=180_000 * _load_factor())
@@ -221,7 +259,7 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     # the same view in a second tab: the server is warm, the browser has the scripts cached
     second = context.new_page()
     start = time.perf_counter()
-    second.goto(server["url"])
+    second.goto(servers["url"])
     _wait_for_status(second, "Alert: drift detected")
     timings["navigation_to_charts_warm_s"] = time.perf_counter() - start
     second.close()
@@ -232,8 +270,8 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
         before = page.evaluate(CHARTS_STATE)
         start = time.perf_counter()
         _pick(page, "Reference run", reference)
-        page.wait_for_function(f"() => ({CHARTS_STATE})() !== {json.dumps(before)}")
-        page.wait_for_function(CHARTS_READY)
+        _until(page, f"() => ({CHARTS_STATE})() !== {json.dumps(before)}")
+        _until(page, CHARTS_READY)
         timings[key] = time.perf_counter() - start
     assert "ref=" in page.url and "new=" in page.url
 
@@ -244,7 +282,7 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     page.get_by_text("text_batch_drifted.jsonl (400 items)", exact=False).first.wait_for()
     _wait_for_status(page, "Alert: drift detected")
     _upload(page, "Predictions file", DATA / "text_batch_drifted_predictions.csv")
-    page.wait_for_function(f"() => ({CHART_TITLES})().includes('Predicted classes')")
+    _until(page, f"() => ({CHART_TITLES})().includes('Predicted classes')")
     _wait_for_status(page, "Alert: drift detected")
     main_text = page.inner_text('[data-testid="stMain"]')
     assert "text_batch_drifted.jsonl" in main_text
@@ -258,9 +296,9 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     _shot(page, "02-uploaded-batch-alert.png")
 
     # 3b. the link of an unsaved upload names it; opened in a fresh session it says why it cannot show it
-    page.wait_for_function("() => new URLSearchParams(location.search).has('sha')")
+    _until(page, "() => new URLSearchParams(location.search).has('sha')")
     assert "upload=text_batch_drifted.jsonl" in page.url
-    other = browser.new_context(viewport=VIEWPORT)
+    other = _context(browser)
     elsewhere = other.new_page()
     elsewhere.goto(page.url)
     elsewhere.get_by_text("unsaved upload", exact=False).first.wait_for()
@@ -276,7 +314,7 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     _wait_for_status(page, "Alert: drift detected")
     assert "uploaded earlier" in page.inner_text('[data-testid="stSidebar"]')
     assert "text_batch_drifted.jsonl" in page.inner_text('[data-testid="stMain"]')
-    page.wait_for_function("() => new URLSearchParams(location.search).has('sha')")
+    _until(page, "() => new URLSearchParams(location.search).has('sha')")
 
     # 4. raise the JS thresholds: the JS scores leave the flagged list, the top-token turnover (0.45,
     #    warn line 0.3) stays at warn, and the new-vocabulary shares, judged by thresholds of their own
@@ -288,9 +326,9 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     start = time.perf_counter()
     _set_number(page, "Alert at", 0, 0.95)
     _set_number(page, "Warn at", 0, 0.9)
-    page.wait_for_function(f"() => ({CHARTS_STATE})() !== {json.dumps(before)}")
-    page.wait_for_function("lines => !lines.some(l => document.querySelector('[data-testid=\"stMain\"]')"
-                           ".innerText.includes(l))", arg=flagged_js)
+    _until(page, f"() => ({CHARTS_STATE})() !== {json.dumps(before)}")
+    _until(page, "lines => !lines.some(l => document.querySelector('[data-testid=\"stMain\"]')"
+           ".innerText.includes(l))", arg=flagged_js)
     _wait_for_status(page, "Alert: drift detected")
     timings["threshold_change_to_charts_s"] = time.perf_counter() - start
     main_text = page.inner_text(main)
@@ -316,7 +354,7 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
     report_page = context.new_page()
     context.set_offline(True)
     report_page.goto(report_path.as_uri())
-    report_page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
+    _until(report_page, "document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5")
     report_page.screenshot(path=str(ARTIFACTS / "04-offline-report.png"), full_page=True)
     context.set_offline(False)
     report_page.close()
@@ -326,35 +364,35 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
 
     page.get_by_role("button", name="Save and get a link").click()
     page.get_by_text("Saved as run", exact=False).first.wait_for()
-    page.wait_for_function(CHARTS_READY)
-    with ExperimentDB(server["db"]) as db:
+    _until(page, CHARTS_READY)
+    with ExperimentDB(servers["db"]) as db:
         ids = {r["name"]: r["run_id"] for r in db.list_runs()}
         assert "text_batch_drifted" in ids
         assert any(c["new_name"] == "text_batch_drifted" for c in db.comparisons())
     # the rerun that shows "Saved as run" writes the link a moment later: wait for it, don't race it
-    page.wait_for_function("id => new URLSearchParams(location.search).get('new') === String(id)",
-                           arg=ids["text_batch_drifted"])
+    _until(page, "id => new URLSearchParams(location.search).get('new') === String(id)",
+           arg=ids["text_batch_drifted"])
     assert f"new={ids['text_batch_drifted']}" in page.url
 
     # 7. a pasted link reproduces a vision comparison
-    page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
+    page.goto(f"{servers['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-drifted']}")
     _wait_for_status(page, "Alert: drift detected")
     assert "vision-batch-drifted" in page.inner_text('[data-testid="stMain"]')
     # plotly draws a chart's title after its svg: wait for it rather than race it
-    page.wait_for_function(f"() => ({CHART_TITLES})().some(t => t.startsWith('Per-image channel means'))")
+    _until(page, f"() => ({CHART_TITLES})().some(t => t.startsWith('Per-image channel means'))")
     titles = page.evaluate(CHART_TITLES)
     assert any(t.startswith("Per-image channel means") for t in titles), titles
     _shot(page, "05-vision-link-alert.png")
 
     # 8. a small vision batch: the within-noise state and the small-batch notice
-    page.goto(f"{server['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-ok']}")
+    page.goto(f"{servers['url']}/?ref={ids['vision-reference']}&new={ids['vision-batch-ok']}")
     _wait_for_status(page, "OK: no significant drift")
     main_text = page.inner_text('[data-testid="stMain"]')
     assert "within noise" in main_text and "too small to detect warn-level drift" in main_text
     _shot(page, "06-vision-ok-within-noise.png")
 
     # 9. raw text: the prose reference and its drifted batch
-    page.goto(f"{server['url']}/?ref={ids['prose-reference']}&new={ids['prose-batch-drifted']}")
+    page.goto(f"{servers['url']}/?ref={ids['prose-reference']}&new={ids['prose-batch-drifted']}")
     _wait_for_status(page, "Warning: possible drift")
     _shot(page, "07-prose-warn.png")
 
@@ -371,6 +409,6 @@ def test_user_journey_in_a_real_browser(server, bare_server, browser, capsys):
             print(f"  {name:40s} {ratio:6.2f} x")
 
     assert not page_errors, page_errors
-    server_log = server["log"].read_text()
+    server_log = servers["log"].read_text()
     assert "Traceback" not in server_log, server_log
-    shutil.copy(server["log"], ARTIFACTS / "streamlit.log")
+    shutil.copy(servers["log"], ARTIFACTS / "streamlit.log")
