@@ -5,7 +5,15 @@ import pytest
 from factories import TEXT, VISION, images, sequences, text_profile, vision_profile
 
 from drift_core import MIN_ITEMS, TaskSpec, compare_profiles, compute_dataset_profile
-from drift_core.significance import MIN_EXPECTED, chi2_cells, chi2_homogeneity, design_effects, empirical_p
+from drift_core.significance import (
+    MIN_EXPECTED,
+    NOISE_QUANTILE,
+    chi2_cells,
+    chi2_homogeneity,
+    design_effects,
+    empirical_p,
+    noise_floor,
+)
 from drift_core.status import holm
 
 THRESHOLDED_FIELDS = {"score", "status", "threshold_status", "p_value", "p_adjusted", "noise_floor", "n_ref", "n_new", "summary"}
@@ -218,3 +226,11 @@ def test_sparse_cells_merge_until_each_expects_enough_items():
     k = cells.max() + 1
     expected = new.sum() * np.bincount(cells, weights=ref + new, minlength=k) / (ref.sum() + new.sum())
     assert (expected >= MIN_EXPECTED).all() and k >= 2
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 50, 199, 200, 201])
+def test_noise_floor_is_numpys_quantile_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    for null in (rng.random(n), rng.integers(0, 4, n) / 4.0, np.zeros(n), rng.pareto(1.0, n)):
+        assert noise_floor(null) == float(np.quantile(null, NOISE_QUANTILE))
+    assert np.isnan(noise_floor(np.r_[rng.random(n), np.nan]))
