@@ -14,6 +14,9 @@ JS distance) and :func:`kl_contributions` (which add up to KL).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -142,7 +145,7 @@ def _kl_bits(pa: NDArray[np.float64], qa: NDArray[np.float64],
 
 
 #: The unchecked twin of each public divergence, for scores of arrays Driftboard drew itself.
-UNCHECKED = {js_distance: _js_distance, kl_bits: _kl_bits}
+UNCHECKED: dict[Callable[..., Any], Callable[..., Any]] = {js_distance: _js_distance, kl_bits: _kl_bits}
 
 
 def _shares(a: NDArray[np.float64]) -> NDArray[np.float64]:
