@@ -205,8 +205,8 @@ def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> 
     cut[heavy] = True
     cut[_previous_occupied(occupied, heavy)] = True
     side = (r[occupied] > 0).astype(np.int8) + 2 * (n[occupied] > 0)  # 1 ref only, 2 new only, 3 both
-    starts = np.flatnonzero(np.r_[True, side[1:] != side[:-1]])
-    ends = np.r_[starts[1:], len(side)] - 1
+    starts = np.flatnonzero(np.concatenate(([True], side[1:] != side[:-1])))
+    ends = np.append(starts[1:], len(side)) - 1
     if not (side == 3).any():
         long_run = np.ones(len(starts), dtype=bool)  # disjoint supports: every change of side
     else:
@@ -237,14 +237,29 @@ def group_spans(groups: NDArray[np.int64], occupied: ArrayLike) -> list[tuple[in
     >>> group_spans(np.array([0, 0, 1, 1]), [False, True, True, False])
     [(1, 1), (2, 2)]
     """
+    g = np.asarray(groups, dtype=np.int64)
     occ = np.asarray(occupied, dtype=bool)
-    spans = []
-    for g in range(int(groups[-1]) + 1):
-        idx = np.flatnonzero((groups == g) & occ)
-        if len(idx) == 0:
-            idx = np.flatnonzero(groups == g)
-        spans.append((int(idx[0]), int(idx[-1])))
-    return spans
+    ids = np.arange(int(g[-1]) + 1)
+    steps = np.diff(g)
+    if not ((steps >= 0) & (steps <= 1)).all() or g[0] != 0:  # not consecutive coarse bins: one by one
+        spans = []
+        for c in ids:
+            idx = np.flatnonzero((g == c) & occ)
+            if len(idx) == 0:
+                idx = np.flatnonzero(g == c)
+            spans.append((int(idx[0]), int(idx[-1])))
+        return spans
+    # sorted groups: each coarse bin's fine bins, and its occupied ones, are runs found by bisection
+    lo, hi = np.searchsorted(g, ids, "left"), np.searchsorted(g, ids, "right") - 1
+    where = np.flatnonzero(occ)
+    if len(where):
+        g_occ = g[where]
+        first, last = np.searchsorted(g_occ, ids, "left"), np.searchsorted(g_occ, ids, "right") - 1
+        has = last >= first
+        top = len(where) - 1
+        lo = np.where(has, where[np.minimum(first, top)], lo)
+        hi = np.where(has, where[np.clip(last, 0, top)], hi)
+    return list(zip(lo.tolist(), hi.tolist(), strict=True))
 
 
 def unit_coarse_bins(ref_counts: ArrayLike, new_counts: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]:

@@ -79,9 +79,12 @@ def chi2_homogeneity(ref: ArrayLike, new: ArrayLike, deff: ArrayLike = 1.0) -> f
     """
     r = np.asarray(ref, dtype=np.float64)
     n = np.asarray(new, dtype=np.float64)
-    d = np.broadcast_to(np.maximum(np.asarray(deff, dtype=np.float64), 1e-12), r.shape)
+    d = np.maximum(np.asarray(deff, dtype=np.float64), 1e-12)
     keep = (r + n) > 0
-    r, n, d = r[keep], n[keep], d[keep]
+    if d.ndim:
+        d = np.broadcast_to(d, r.shape)[keep]
+    if not keep.all():
+        r, n = r[keep], n[keep]
     k = len(r)
     nr, nn = r.sum(), n.sum()
     if k < 2 or nr == 0 or nn == 0:
@@ -130,7 +133,11 @@ def chi2_cells(ref: ArrayLike, new: ArrayLike, order: ArrayLike | None = None,
         # cells from 1 expected item rather than no test at all
         return chi2_cells(ref, new, order, min_expected=1.0)
     cells = np.empty(len(r), dtype=np.int64)
-    cells[idx] = np.unique(ids, return_inverse=True)[1]
+    step = ids[1:] != ids[:-1]
+    if (ids[1:] >= ids[:-1]).all():  # sorted (the rule): the rank of each id among the distinct ones
+        cells[idx] = np.concatenate(([0], np.cumsum(step)))
+    else:  # a float rounding could break the order: np.unique ranks any ids
+        cells[idx] = np.unique(ids, return_inverse=True)[1]
     return cells
 
 
