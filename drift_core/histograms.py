@@ -237,29 +237,14 @@ def group_spans(groups: NDArray[np.int64], occupied: ArrayLike) -> list[tuple[in
     >>> group_spans(np.array([0, 0, 1, 1]), [False, True, True, False])
     [(1, 1), (2, 2)]
     """
-    g = np.asarray(groups, dtype=np.int64)
     occ = np.asarray(occupied, dtype=bool)
-    ids = np.arange(int(g[-1]) + 1)
-    steps = np.diff(g)
-    if not ((steps >= 0) & (steps <= 1)).all() or g[0] != 0:  # not consecutive coarse bins: one by one
-        spans = []
-        for c in ids:
-            idx = np.flatnonzero((g == c) & occ)
-            if len(idx) == 0:
-                idx = np.flatnonzero(g == c)
-            spans.append((int(idx[0]), int(idx[-1])))
-        return spans
-    # sorted groups: each coarse bin's fine bins, and its occupied ones, are runs found by bisection
-    lo, hi = np.searchsorted(g, ids, "left"), np.searchsorted(g, ids, "right") - 1
-    where = np.flatnonzero(occ)
-    if len(where):
-        g_occ = g[where]
-        first, last = np.searchsorted(g_occ, ids, "left"), np.searchsorted(g_occ, ids, "right") - 1
-        has = last >= first
-        top = len(where) - 1
-        lo = np.where(has, where[np.minimum(first, top)], lo)
-        hi = np.where(has, where[np.clip(last, 0, top)], hi)
-    return list(zip(lo.tolist(), hi.tolist(), strict=True))
+    spans = []
+    for g in range(int(groups[-1]) + 1):
+        idx = np.flatnonzero((groups == g) & occ)
+        if len(idx) == 0:
+            idx = np.flatnonzero(groups == g)
+        spans.append((int(idx[0]), int(idx[-1])))
+    return spans
 
 
 def unit_coarse_bins(ref_counts: ArrayLike, new_counts: ArrayLike) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
