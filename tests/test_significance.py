@@ -27,7 +27,8 @@ def bursty_docs(n, rng, topic_share=0.3, replace=None):
         k = int(rng.integers(60, 180))
         toks = np.minimum(rng.zipf(1.4, k), 3000)
         mask = rng.random(k) < topic_share
-        toks[mask] = rng.choice(topics[rng.integers(20)], size=int(mask.sum()))
+        # topics[t][rng.integers(0, 30, m)] is rng.choice(topics[t], size=m), draw for draw, without its set-up
+        toks[mask] = topics[rng.integers(20)][rng.integers(0, topics.shape[1], size=int(mask.sum()))]
         if replace is not None:
             toks = np.where(np.isin(toks, replace), toks + 10_000, toks)
         out.append({"input_ids": toks.tolist()})
