@@ -14,6 +14,9 @@ JS distance) and :func:`kl_contributions` (which add up to KL).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -26,9 +29,17 @@ def _as_counts(a: ArrayLike, name: str) -> NDArray[np.float64]:
     x = np.asarray(a, dtype=np.float64)
     if x.ndim < 1 or x.shape[-1] == 0:
         raise ValueError(f"{name} must be a non-empty histogram")
-    if not np.all(np.isfinite(x)) or np.any(x < 0):
+    # min >= 0 fails for NaN and -inf, max < inf for +inf: two reductions check both conditions
+    if not (x.min() >= 0.0 and x.max() < np.inf):
         raise ValueError(f"{name} must hold finite non-negative counts")
     return x
+
+
+def _pair(p: ArrayLike, q: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    pa, qa = _as_counts(p, "p"), _as_counts(q, "q")
+    if pa.shape[-1] != qa.shape[-1]:
+        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    return pa, qa
 
 
 def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
@@ -55,32 +66,44 @@ def js_distance(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64] | float:
     >>> round(float(js_distance([40, 60], [80, 20])), 3)
     0.353
     """
+    pa, qa = _pair(p, q)
+    return _js_distance(pa, qa)
+
+
+def _js_distance(pa: NDArray[np.float64], qa: NDArray[np.float64]) -> NDArray[np.float64] | float:
+    """:func:`js_distance` of checked float arrays of one length (the bootstrap's own draws)."""
     from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
 
-    pa = _as_counts(p, "p")
-    qa = _as_counts(q, "q")
-    if pa.shape[-1] != qa.shape[-1]:
-        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
     ps = pa.sum(axis=-1, keepdims=True)
     qs = qa.sum(axis=-1, keepdims=True)
-    both_empty = (ps == 0) & (qs == 0)
-    one_empty = (ps == 0) ^ (qs == 0)
+    p_empty, q_empty = ps == 0, qs == 0
+    any_empty = bool(p_empty.any() or q_empty.any())
     # scipy.spatial.distance.jensenshannon's own steps, on scipy.special alone: importing
     # scipy.spatial also loads scipy.sparse and scipy.linalg (~0.2 s of every `drift` command)
     with np.errstate(invalid="ignore", divide="ignore"):
-        pn = np.where(ps == 0, 1.0, pa) / np.where(ps == 0, pa.shape[-1], ps)
-        qn = np.where(qs == 0, 1.0, qa) / np.where(qs == 0, qa.shape[-1], qs)
+        if any_empty:  # an all-zero side: shares of a point mass nowhere (forced below)
+            pn = np.where(p_empty, 1.0, pa) / np.where(p_empty, pa.shape[-1], ps)
+            qn = np.where(q_empty, 1.0, qa) / np.where(q_empty, qa.shape[-1], qs)
+        else:  # the same values as the general case, without its selections
+            pn, qn = pa / ps, qa / qs
         m = (pn + qn) / 2.0
         js = (rel_entr(pn, m).sum(axis=-1) + rel_entr(qn, m).sum(axis=-1)) / (2.0 * np.log(2.0))
         d = np.sqrt(np.maximum(js, 0.0))
-    d = np.where(both_empty[..., 0], 0.0, np.where(one_empty[..., 0], 1.0, d))
-    d = np.clip(np.nan_to_num(d, nan=0.0), 0.0, 1.0)
+    if any_empty:
+        both_empty, one_empty = (p_empty & q_empty)[..., 0], (p_empty ^ q_empty)[..., 0]
+        d = np.where(both_empty, 0.0, np.where(one_empty, 1.0, d))
+    else:
+        both_empty = one_empty = np.zeros(d.shape, dtype=bool)
+    nan = np.isnan(d)
+    if nan.any():
+        d = np.where(nan, 0.0, d)
+    d = np.minimum(d, 1.0)  # d >= 0 already (a square root, or a forced 0 / 1)
     # scipy rounds identical inputs to ~1e-8 instead of 0, and disjoint ones to 1 - 1e-16:
     # identical histograms must score exactly 0 and disjoint ones exactly 1.
-    same = np.all(pa * qs == qa * ps, axis=-1)
-    disjoint = ~np.any((pa > 0) & (qa > 0), axis=-1) & ~both_empty[..., 0]
-    d = np.where(same & ~one_empty[..., 0], 0.0, np.where(disjoint, 1.0, d))
-    return float(d) if np.ndim(d) == 0 else d
+    same = (pa * qs == qa * ps).all(axis=-1)
+    disjoint = ~((pa > 0) & (qa > 0)).any(axis=-1) & ~both_empty
+    d = np.where(same & ~one_empty, 0.0, np.where(disjoint, 1.0, d))
+    return float(d) if d.ndim == 0 else d
 
 
 def kl_bits(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -> NDArray[np.float64] | float:
@@ -102,20 +125,27 @@ def kl_bits(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO_COUNT) -
     >>> float(kl_bits([3, 5], [3, 5]))
     0.0
     """
+    pa, qa = _pair(p, q)
+    return _kl_bits(pa, qa, pseudo_count)
+
+
+def _kl_bits(pa: NDArray[np.float64], qa: NDArray[np.float64],
+             pseudo_count: float = KL_PSEUDO_COUNT) -> NDArray[np.float64] | float:
+    """:func:`kl_bits` of checked float arrays of one length (the bootstrap's own draws)."""
     from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
 
-    pa = _as_counts(p, "p")
-    qa = _as_counts(q, "q")
-    if pa.shape[-1] != qa.shape[-1]:
-        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
     ps = pa + pseudo_count
     qs = qa + pseudo_count
     ps = ps / ps.sum(axis=-1, keepdims=True)
     qs = qs / qs.sum(axis=-1, keepdims=True)
     kl = rel_entr(ps, qs).sum(axis=-1) / np.log(2.0)
-    same = np.all(pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True), axis=-1)
+    same = (pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True)).all(axis=-1)
     kl = np.where(same, 0.0, np.maximum(kl, 0.0))
-    return float(kl) if np.ndim(kl) == 0 else kl
+    return float(kl) if kl.ndim == 0 else kl
+
+
+#: The unchecked twin of each public divergence, for scores of arrays Driftboard drew itself.
+UNCHECKED: dict[Callable[..., Any], Callable[..., Any]] = {js_distance: _js_distance, kl_bits: _kl_bits}
 
 
 def _shares(a: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -151,9 +181,7 @@ def js_contributions(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
     """
     from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
 
-    pa, qa = _as_counts(p, "p"), _as_counts(q, "q")
-    if pa.shape[-1] != qa.shape[-1]:
-        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    pa, qa = _pair(p, q)
     sp, sq = _shares(pa), _shares(qa)
     m = (sp + sq) / 2
     c = (rel_entr(sp, m) + rel_entr(sq, m)) / (2 * np.log(2.0))
@@ -161,7 +189,7 @@ def js_contributions(p: ArrayLike, q: ArrayLike) -> NDArray[np.float64]:
     # js_distance's forced values: one side empty scores 1 (the other side's shares carry it all)
     one_empty = (ps == 0) ^ (qs == 0)
     c = np.where(one_empty, sp + sq, c)
-    same = np.all(pa * qs == qa * ps, axis=-1, keepdims=True) & ~one_empty
+    same = (pa * qs == qa * ps).all(axis=-1, keepdims=True) & ~one_empty
     c = np.where(same, 0.0, c)
     return np.where(sq > sp, c, -c) + 0.0  # + 0.0: no negative zeros
 
@@ -187,10 +215,8 @@ def kl_contributions(p: ArrayLike, q: ArrayLike, pseudo_count: float = KL_PSEUDO
     """
     from scipy.special import rel_entr  # on first use: keeps `import drift_core` fast
 
-    pa, qa = _as_counts(p, "p"), _as_counts(q, "q")
-    if pa.shape[-1] != qa.shape[-1]:
-        raise ValueError(f"histograms differ in length: {pa.shape[-1]} vs {qa.shape[-1]}")
+    pa, qa = _pair(p, q)
     ps, qs = _shares(pa + pseudo_count), _shares(qa + pseudo_count)
     c = rel_entr(ps, qs) / np.log(2.0)
-    same = np.all(pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True), axis=-1, keepdims=True)
+    same = (pa * qa.sum(axis=-1, keepdims=True) == qa * pa.sum(axis=-1, keepdims=True)).all(axis=-1, keepdims=True)
     return np.where(same, 0.0, c) + 0.0

@@ -38,6 +38,13 @@ def _cut(text: str) -> str:
     return text if len(text) <= MAX_CHARS else text[: MAX_CHARS - 1].rstrip() + "…"
 
 
+def _ids_text(ids: Any) -> str:
+    """Token ids written ``#12 #7 ...``, cut like a text. Each id takes at least 3 characters
+    (``#d`` and a space), so only the first ``MAX_CHARS // 2 + 1`` can show: a 2-million-token
+    sequence is not written out to keep 300 characters of it."""
+    return _cut(" ".join(f"#{int(t)}" for t in ids[: MAX_CHARS // 2 + 1]))
+
+
 def _first(values: Any, k: int) -> list[Any]:
     head = values[:k]
     if hasattr(head, "to_pylist"):
@@ -99,12 +106,12 @@ def collect_examples(sel: _inputs.Selection, spec: TaskSpec, token_kind: str | N
 
     if spec.modality == "text":
         if sel.kind == "ndarray":
-            return [_cut(" ".join(f"#{int(t)}" for t in row)) for row in sel.source[:MAX_TEXTS]]
+            return [_ids_text(row) for row in sel.source[:MAX_TEXTS]]
         key = spec.text_key if token_kind == "words" else spec.input_ids_key
         values = sel.source if sel.kind in ("arrow_array", "series") else _inputs.column(sel, key)
         out = []
         for v in _first(values, MAX_TEXTS):
-            out.append(_cut(v) if isinstance(v, str) else _cut(" ".join(f"#{int(t)}" for t in v)))
+            out.append(_cut(v) if isinstance(v, str) else _ids_text(v))
         return out
     if sel.kind == "ndarray":
         arr = sel.source

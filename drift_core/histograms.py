@@ -205,8 +205,8 @@ def shared_groups(ref_counts: ArrayLike, new_counts: ArrayLike, n_bins: int) -> 
     cut[heavy] = True
     cut[_previous_occupied(occupied, heavy)] = True
     side = (r[occupied] > 0).astype(np.int8) + 2 * (n[occupied] > 0)  # 1 ref only, 2 new only, 3 both
-    starts = np.flatnonzero(np.r_[True, side[1:] != side[:-1]])
-    ends = np.r_[starts[1:], len(side)] - 1
+    starts = np.flatnonzero(np.concatenate(([True], side[1:] != side[:-1])))
+    ends = np.append(starts[1:], len(side)) - 1
     if not (side == 3).any():
         long_run = np.ones(len(starts), dtype=bool)  # disjoint supports: every change of side
     else:

@@ -484,9 +484,15 @@ def _top_masks(draws: NDArray[Any], k: int) -> NDArray[np.bool_]:
     b, kk = draws.shape
     k = min(k, kk)
     key = draws + (kk - np.arange(kk)) / (kk + 1.0)
-    idx = np.argpartition(-key, k - 1, axis=1)[:, :k]
-    mask = np.zeros((b, kk), dtype=bool)
-    np.put_along_axis(mask, idx, True, axis=1)
+    # each row's k-th largest key: the row's top k are the keys at or above it, unless keys tie there
+    kth = np.partition(key, kk - k, axis=1)[:, kk - k]
+    mask = key >= kth[:, None]
+    tied = np.flatnonzero(mask.sum(axis=1) != k)
+    if len(tied):  # a tie at the k-th key (fractional counts): argpartition picks k of them, as always
+        idx = np.argpartition(-key[tied], k - 1, axis=1)[:, :k]
+        rows = np.zeros((len(tied), kk), dtype=bool)
+        np.put_along_axis(rows, idx, True, axis=1)
+        mask[tied] = rows
     return mask & (draws > 0)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any
 
 import numpy as np
@@ -253,9 +253,11 @@ FEATURE_HIGH: dict[str, dict[str, Any]] = {
 }
 
 
+@cache
 def pairs_for(name: str, disjoint: bool = False) -> st.SearchStrategy[tuple[Any, Any]]:
     """Pairs of datasets on which metric ``name`` is computed (both sides carry predictions; scores
-    for the confidence metrics)."""
+    for the confidence metrics). One strategy object per metric: every example draws from it, so
+    hypothesis validates it once (the draws are those of a fresh, identical strategy)."""
     if name in SCORED:
         return disjoint_score_pairs if disjoint else score_pairs
     if disjoint and name in FEATURE_LOW:
@@ -270,6 +272,7 @@ def _strategies(feature: dict[str, Any]) -> dict[str, Any]:
     return {k: st.just(v) if k == "levels" else v for k, v in feature.items()}
 
 
+@cache
 def datasets_for(name: str) -> st.SearchStrategy[Any]:
     """One dataset on which metric ``name`` is computed (the first of a pair)."""
     return pairs_for(name).map(lambda pair: pair[0])

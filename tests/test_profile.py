@@ -148,6 +148,14 @@ def test_examples_are_bounded_kept_first_on_merge_and_can_be_turned_off():
         validate_profile({**p, "examples": ["x" * 301]})
 
 
+@pytest.mark.parametrize("as_array", [False, True], ids=["lists", "array"])
+def test_token_id_examples_are_the_first_ids_cut_to_300_characters(as_array):
+    ids = np.arange(100_000)
+    data = ids[None, :] if as_array else [{"input_ids": ids.tolist()}]
+    example = compute_dataset_profile(data, TEXT, sample_size=None)["examples"][0]
+    assert example == " ".join(f"#{i}" for i in range(200))[:299].rstrip() + "…"
+
+
 def test_vision_examples_are_small_png_thumbnails():
     x = images(10, (0.3, 0.5, 0.7), spread=0.1, seed=0)
     p = compute_dataset_profile(x, VISION, sample_size=None)

@@ -5,7 +5,15 @@ import pytest
 from factories import TEXT, VISION, images, sequences, text_profile, vision_profile
 
 from drift_core import MIN_ITEMS, TaskSpec, compare_profiles, compute_dataset_profile
-from drift_core.significance import MIN_EXPECTED, chi2_cells, chi2_homogeneity, design_effects, empirical_p
+from drift_core.significance import (
+    MIN_EXPECTED,
+    NOISE_QUANTILE,
+    chi2_cells,
+    chi2_homogeneity,
+    design_effects,
+    empirical_p,
+    noise_floor,
+)
 from drift_core.status import holm
 
 THRESHOLDED_FIELDS = {"score", "status", "threshold_status", "p_value", "p_adjusted", "noise_floor", "n_ref", "n_new", "summary"}
@@ -19,7 +27,8 @@ def bursty_docs(n, rng, topic_share=0.3, replace=None):
         k = int(rng.integers(60, 180))
         toks = np.minimum(rng.zipf(1.4, k), 3000)
         mask = rng.random(k) < topic_share
-        toks[mask] = rng.choice(topics[rng.integers(20)], size=int(mask.sum()))
+        # topics[t][rng.integers(0, 30, m)] is rng.choice(topics[t], size=m), draw for draw, without its set-up
+        toks[mask] = topics[rng.integers(20)][rng.integers(0, topics.shape[1], size=int(mask.sum()))]
         if replace is not None:
             toks = np.where(np.isin(toks, replace), toks + 10_000, toks)
         out.append({"input_ids": toks.tolist()})
@@ -218,3 +227,11 @@ def test_sparse_cells_merge_until_each_expects_enough_items():
     k = cells.max() + 1
     expected = new.sum() * np.bincount(cells, weights=ref + new, minlength=k) / (ref.sum() + new.sum())
     assert (expected >= MIN_EXPECTED).all() and k >= 2
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 50, 199, 200, 201])
+def test_noise_floor_is_numpys_quantile_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    for null in (rng.random(n), rng.integers(0, 4, n) / 4.0, np.zeros(n), rng.pareto(1.0, n)):
+        assert noise_floor(null) == float(np.quantile(null, NOISE_QUANTILE))
+    assert np.isnan(noise_floor(np.r_[rng.random(n), np.nan]))
