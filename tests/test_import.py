@@ -1,6 +1,5 @@
 import subprocess
 import sys
-from pathlib import Path
 
 
 def test_import_drift_core_pulls_in_no_ui_or_pandas():
@@ -22,14 +21,12 @@ def test_reading_csv_and_parquet_predictions_imports_no_pandas(tmp_path):
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    data = Path(__file__).resolve().parent.parent / "drift_core" / "demo_data"
+    (tmp_path / "p.csv").write_text("id,prediction\n1,0\n2,2\n3,1\n")
     pq.write_table(pa.table({"prediction": [0, 2, 1, 1]}), tmp_path / "p.parquet")
     code = (
-        "import sys\nfrom drift_core import TaskSpec\nfrom drift_core.io import profile_file\n"
-        f"p = profile_file({str(data / 'text_batch_ok.jsonl')!r}, TaskSpec('text'),\n"
-        f"                 predictions_path={str(data / 'text_batch_ok_predictions.csv')!r})\n"
-        f"q = profile_file({str(tmp_path / 'p.parquet')!r}, TaskSpec('outputs'))\n"
-        "print(sum(p['prediction_hist']), q['prediction_hist'], 'pandas' in sys.modules)\n"
+        "import sys\nfrom drift_core.io import read_predictions\n"
+        f"print(read_predictions({str(tmp_path / 'p.csv')!r}).tolist(), read_predictions({str(tmp_path / 'p.parquet')!r}).tolist(),\n"
+        "      'pandas' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split("\n")[0] == "400 [1, 2, 1] False"
+    assert out.stdout.split("\n")[0] == "[0, 2, 1] [0, 2, 1, 1] False"
