@@ -281,7 +281,9 @@ def test_hypothesis_edits_give_a_profile_or_a_data_file_error(
     for at, cut, new in edits:
         at %= len(data) + 1
         data[at:at + cut] = new
-    tmp = tmp_path_factory.mktemp("hyp")
+    # One folder for all 600 examples (write_case writes each file afresh): mktemp's numbered folder per
+    # example scans the growing temp root each time.
+    tmp = tmp_path_factory.getbasetemp() / "hypothesis-edits"
     check(worker.run(write_case(tmp, seed, bytes(data), in_memory=False)), seed, bytes(data), tmp)
 
 
