@@ -9,16 +9,16 @@ overall deadline, so a slow or hostile server cannot hold ``drift compare`` long
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import socket
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported when an alert is sent: urllib.request, http.client and ssl are ~40 ms of start-up
+    import http.client
 
 #: Seconds before the first webhook retry (doubling each time).
 DEFAULT_BACKOFF = 1.0
@@ -75,6 +75,9 @@ class _Connections:
     a server trickling its headers one byte at a time would never time out."""
 
     def __init__(self) -> None:
+        import http.client
+        import urllib.request
+
         self.conns: list[http.client.HTTPConnection] = []
         self.lock = threading.Lock()
         self.cut = False
@@ -111,6 +114,10 @@ class _Connections:
 def _attempt(url: str, body: bytes, timeout: float) -> int:
     """One POST that returns the HTTP status (raising urllib's errors), given up after ``timeout``
     seconds of wall-clock time whatever the server does."""
+    import http.client
+    import urllib.error
+    import urllib.request
+
     req = urllib.request.Request(url, data=body, method="POST",
                                  headers={"Content-Type": "application/json", "User-Agent": "driftboard"})
     conns = _Connections()
@@ -138,6 +145,9 @@ def send_webhook(url: str, payload: Mapping[str, Any], retries: int = 3, backoff
     receiving the response's headers together, however slowly the server sends them); no attempt
     starts, and no backoff is slept, past ``deadline`` seconds after the first one started.
     """
+    import http.client
+    import urllib.error
+
     body = json.dumps(payload, allow_nan=False).encode()
     last = ""
     start = time.monotonic()

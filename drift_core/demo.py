@@ -103,18 +103,18 @@ def build_demo_db(path: str | Path, data_dir: str | Path = DATA_DIR) -> Experime
     try:
         with ExperimentDB(tmp) as db:
             runs: dict[str, int] = {}
+            profiles: dict[str, dict[str, Any]] = {}  # as stored: create_run validated them
             files = demo_files(Path(data_dir))
             for name, (data, preds, spec) in files.items():
-                profile = profile_file(data, spec, sample_size=None, predictions_path=preds)
-                runs[name] = db.create_run(name, spec, notes=_NOTES[name.split("-", 1)[1]], profile=profile)
+                profiles[name] = profile_file(data, spec, sample_size=None, predictions_path=preds)
+                runs[name] = db.create_run(name, spec, notes=_NOTES[name.split("-", 1)[1]], profile=profiles[name])
             for modality, *_, weekly in _MODALITIES:
-                ref = runs[f"{modality}-reference"]
-                ref_profile = db.load_profile(ref)
+                ref, ref_profile = runs[f"{modality}-reference"], profiles[f"{modality}-reference"]
                 if weekly:
                     _weekly_history(db, modality, files, ref, ref_profile)
                 for kind in ("batch-ok", "batch-drifted"):
-                    new = runs[f"{modality}-{kind}"]
-                    db.record_comparison(ref, new, compare_profiles(ref_profile, db.load_profile(new)))
+                    new = f"{modality}-{kind}"
+                    db.record_comparison(ref, runs[new], compare_profiles(ref_profile, profiles[new]))
             db.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):

@@ -1,10 +1,12 @@
 """A worker process for tests/test_fuzz.py: reads one JSON request per line on stdin, profiles the file
-it names with ``drift_core.io`` under a 2 GB address-space limit and a per-input alarm, and answers one
-JSON line: ``ok``, ``error`` (a DataFileError, the contract) or ``escape`` (any other exception:
-the bug the fuzzer looks for). A hang or a crash shows as no answer (the parent kills and reports)."""
+it names (or the bytes it carries, base64, read as an upload) with ``drift_core.io`` under a 2 GB
+address-space limit and a per-input alarm, and answers one JSON line: ``ok``, ``error`` (a
+DataFileError, the contract) or ``escape`` (any other exception: the bug the fuzzer looks for). A hang
+or a crash shows as no answer (the parent kills and reports)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import resource
 import signal
@@ -23,12 +25,11 @@ def main() -> None:
     for line in sys.stdin:
         req = json.loads(line)
         signal.alarm(int(req.get("timeout", 20)))  # default action: the worker dies, the parent reports a hang
-        path = req["path"]
-        target = InMemoryFile(req["name"], open(path, "rb").read()) if req.get("in_memory") else path
+        target = InMemoryFile(req["name"], base64.b64decode(req["data"])) if "data" in req else req["path"]
         try:
             if req["kind"] == "predictions":
                 read_predictions(target)
-                profile_file(req["data"], TaskSpec(req["modality"]), predictions_path=target)
+                profile_file(req["data_path"], TaskSpec(req["modality"]), predictions_path=target)
             else:
                 profile_file(target, TaskSpec(req["modality"]), sample_size=req.get("sample_size", 1000))
             out = {"outcome": "ok"}

@@ -14,9 +14,11 @@ from drift_core.alerts import WebhookError, send_webhook
 
 class Trickle:
     """A server that reads the request, then sends its status line one byte every ``pause`` seconds,
-    forever (each byte restarts a socket timeout, so only a wall-clock deadline ends the attempt)."""
+    forever (each byte restarts a socket timeout, so only a wall-clock deadline ends the attempt).
+    The tests' attempt timeouts are ten pauses: a byte late by nine pauses would end an attempt by its
+    socket timeout instead (another message)."""
 
-    def __init__(self, pause: float = 0.1) -> None:
+    def __init__(self, pause: float = 0.05) -> None:
         self.pause, self.accepted, self.stop = pause, 0, threading.Event()
         self.sock = socket.create_server(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}/alerts"
@@ -57,15 +59,15 @@ def trickle() -> Iterator[Trickle]:
 
 def test_a_server_trickling_its_headers_is_given_up_at_the_attempt_deadline(trickle: Trickle) -> None:
     t0 = time.monotonic()
-    with pytest.raises(WebhookError, match=r"after 2 attempt\(s\): no complete response within 1 s"):
-        send_webhook(trickle.url, {"status": "alert"}, retries=1, backoff=0, timeout=1.0)
-    assert time.monotonic() - t0 < 4
+    with pytest.raises(WebhookError, match=r"after 2 attempt\(s\): no complete response within 0\.5 s"):
+        send_webhook(trickle.url, {"status": "alert"}, retries=1, backoff=0, timeout=0.5)
+    assert time.monotonic() - t0 < 3  # two attempts of 0.5 s
     assert trickle.accepted == 2
 
 
 def test_retries_stop_at_the_overall_deadline(trickle: Trickle) -> None:
     t0 = time.monotonic()
     with pytest.raises(WebhookError, match="deadline") as info:
-        send_webhook(trickle.url, {"status": "alert"}, retries=50, backoff=0.2, timeout=1.0, deadline=2.5)
-    assert time.monotonic() - t0 < 4.5
+        send_webhook(trickle.url, {"status": "alert"}, retries=50, backoff=0.1, timeout=0.5, deadline=1.25)
+    assert time.monotonic() - t0 < 3.4  # attempts at 0 and 0.6 s; the next would start at 1.3 s
     assert "after 2 attempt(s)" in str(info.value) or "after 3 attempt(s)" in str(info.value)

@@ -13,13 +13,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from session_cache import shared_dir
 
 from drift_core.cli import cli
 from drift_core.schema import validate_profile
@@ -52,19 +53,27 @@ def drift_process(*args: str | Path, **kw: Any) -> subprocess.CompletedProcess[s
                           env={**os.environ, "DRIFT_WEBHOOK_BACKOFF": "0.01"}, **kw)
 
 
+def _build_demo(folder: Path) -> None:
+    r = drift("demo", "--db", folder / "demo.db", "--if-missing")
+    (folder / "run.json").write_text(json.dumps(asdict(r)))
+
+
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    r = drift("demo", "--db", path)
-    assert r.returncode == 0, r.stderr
-    return path
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Run]:
+    """The demo DB, built once per session by ``drift demo --if-missing`` where there is none, and
+    that run's exit code and output. Tests get a copy of it (:func:`demo_db`)."""
+    folder = shared_dir(tmp_path_factory, "demo", _build_demo)
+    return folder / "demo.db", Run(**json.loads((folder / "run.json").read_text()))
 
 
 @pytest.fixture
-def db_copy(demo_db: Path, tmp_path: Path) -> Path:
-    """A private copy of the demo DB for tests that write to it."""
+def demo_db(demo_build: tuple[Path, Run], tmp_path: Path) -> Path:
+    """A private copy of the demo DB: `drift compare --db` records comparisons, and the DB is shared
+    by the session's xdist workers."""
+    built, r = demo_build
+    assert r.returncode == 0, r.stderr
     path = tmp_path / "runs.db"
-    src, dst = sqlite3.connect(demo_db), sqlite3.connect(path)
+    src, dst = sqlite3.connect(built), sqlite3.connect(path)
     src.backup(dst)
     src.close()
     dst.close()
@@ -106,20 +115,20 @@ def test_demo_db_newest_comparison_is_the_text_alert(demo_db: Path) -> None:
     assert {(c["new_name"], c["status"]) for c in history} >= {("text-batch-ok", "ok"), ("vision-batch-ok", "ok"), ("prose-batch-ok", "ok"), ("prose-batch-drifted", "warn")}
 
 
-def test_demo_if_missing_keeps_an_existing_db(db_copy: Path) -> None:
-    with ExperimentDB(db_copy) as db:
+def test_demo_if_missing_keeps_an_existing_db(demo_db: Path) -> None:
+    with ExperimentDB(demo_db) as db:
         before = len(db.list_runs())
         db.delete_run(db.find_run("vision-batch-ok")["run_id"])
-    r = drift("demo", "--db", db_copy, "--if-missing")
+    r = drift("demo", "--db", demo_db, "--if-missing")
     assert r.returncode == 0 and "not rebuilt" in r.stdout
-    with ExperimentDB(db_copy) as db:
+    with ExperimentDB(demo_db) as db:
         assert len(db.list_runs()) == before - 1
 
 
-def test_demo_if_missing_builds_a_missing_db(tmp_path: Path) -> None:
-    r = drift("demo", "--db", tmp_path / "new.db", "--if-missing")
+def test_demo_if_missing_builds_a_missing_db(demo_build: tuple[Path, Run]) -> None:
+    path, r = demo_build
     assert r.returncode == 0, r.stderr
-    assert "built" in r.stdout and (tmp_path / "new.db").exists()
+    assert "built" in r.stdout and path.exists()
 
 
 def test_runs_lists_every_run(demo_db: Path) -> None:
@@ -189,7 +198,7 @@ def test_profile_on_a_tty_draws_a_progress_bar_on_stderr(tmp_path: Path) -> None
 def test_profile_of_a_malformed_file_exits_3_naming_file_and_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"input_ids": [1, 2]}\n{"input_ids": [3,\n')
-    r = drift_process("profile", bad, "--db", tmp_path / "runs.db")
+    r = drift("profile", bad, "--db", tmp_path / "runs.db")
     assert r.returncode == 3
     assert r.stderr.strip() == f"drift: error: {bad}: line 2: invalid JSON (Expecting value at column 18)"
     with ExperimentDB(tmp_path / "runs.db") as store:
@@ -240,12 +249,12 @@ def test_compare_profile_json_files(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_compare_stores_the_new_file_as_a_run_and_records_the_comparison(db_copy: Path) -> None:
-    r = drift("compare", "text-reference", DATA / "text_batch_drifted.jsonl", "--db", db_copy,
+def test_compare_stores_the_new_file_as_a_run_and_records_the_comparison(demo_db: Path) -> None:
+    r = drift("compare", "text-reference", DATA / "text_batch_drifted.jsonl", "--db", demo_db,
               "--new-name", "2024-06-02", "--new-predictions", DATA / "text_batch_drifted_predictions.csv", "--json")
     assert r.returncode == 2
     cid = json.loads(r.stdout)["comparison_id"]
-    with ExperimentDB(db_copy) as db:
+    with ExperimentDB(demo_db) as db:
         latest = db.comparisons(reference_run_id=db.find_run("text-reference")["run_id"])[0]
         assert (latest["comparison_id"], latest["new_name"], latest["status"]) == (cid, "2024-06-02", "alert")
         assert "prediction_hist" in db.load_profile(latest["new_run_id"])
@@ -278,15 +287,16 @@ def test_the_console_script_exits_3_on_a_usage_error() -> None:
     assert "Error:" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_the_console_script_exits_with_the_monitoring_code(demo_db: Path) -> None:
-    r = drift_process("compare", "text-reference", "text-batch-drifted", "--db", demo_db)
+def test_the_console_script_exits_with_the_monitoring_code() -> None:
+    r = drift_process("compare", DATA / "text_reference.jsonl", DATA / "text_batch_drifted.jsonl")
     assert r.returncode == 2 and "status: ALERT" in r.stdout
 
 
-def test_python_dash_m_runs_the_cli(demo_db: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "drift_core.cli", "runs", "--db", str(demo_db)],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0 and "text-reference" in r.stdout
+def test_python_dash_m_runs_the_cli() -> None:
+    r = subprocess.run([sys.executable, "-m", "drift_core.cli", "profile", str(DATA / "vision_batch_ok.npy"),
+                        "--sample-size", "10"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["n_samples"] == 10
 
 
 @pytest.fixture
@@ -348,7 +358,8 @@ class Hook:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/alerts"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # polled every 10 ms, not 0.5 s: shutdown() waits for the poll
+        self.thread = threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True)
         self.thread.start()
 
     def close(self) -> None:
@@ -427,12 +438,12 @@ def test_a_webhook_trickling_its_headers_is_given_up_at_the_deadline_exit_3(demo
     try:
         t0 = time.monotonic()
         r = drift("compare", "vision-reference", "vision-batch-drifted", "--db", demo_db, "--webhook", server.url,
-                  "--webhook-retries", "0", "--webhook-timeout", "1")
+                  "--webhook-retries", "0", "--webhook-timeout", "0.5")
         assert time.monotonic() - t0 < 30
     finally:
         server.close()
     assert r.returncode == 3
-    assert "alert not delivered after 1 attempt(s): no complete response within 1 s" in r.stderr
+    assert "alert not delivered after 1 attempt(s): no complete response within 0.5 s" in r.stderr
 
 
 def test_num_classes_above_the_limit_exits_3_and_the_limit_can_be_raised(tmp_path: Path) -> None:
@@ -446,14 +457,14 @@ def test_num_classes_above_the_limit_exits_3_and_the_limit_can_be_raised(tmp_pat
     assert r.returncode == 3 and "unknown limit 'max_clases'" in r.stderr
 
 
-def test_demo_if_missing_rebuilds_a_db_with_unreadable_profiles(db_copy: Path) -> None:
-    conn = sqlite3.connect(db_copy)
+def test_demo_if_missing_rebuilds_a_db_with_unreadable_profiles(demo_db: Path) -> None:
+    conn = sqlite3.connect(demo_db)
     conn.execute("UPDATE artifacts SET data = json_set(data, '$.schema_version', 0) WHERE name = 'profile'")
     conn.commit()
     conn.close()
-    r = drift("demo", "--db", db_copy, "--if-missing")
+    r = drift("demo", "--db", demo_db, "--if-missing")
     assert r.returncode == 0 and "rebuilding" in r.stderr
-    with ExperimentDB(db_copy) as db:
+    with ExperimentDB(demo_db) as db:
         assert all(db.load_profile(run["run_id"]) for run in db.list_runs())
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sqlite3
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from factories import vision_profile
 from prometheus_client.parser import text_string_to_metric_families
+from session_cache import shared_dir
 
 from drift_core import compare_profiles
 from drift_core.cli import cli
@@ -46,14 +49,37 @@ def _history_db(path: Path, shifted_from: int, n_batches: int) -> Path:
     return path
 
 
-@pytest.fixture
-def drifting(tmp_path: Path) -> Path:
-    return _history_db(tmp_path / "drifting.db", shifted_from=4, n_batches=6)
+def _copy(template: Path, tmp_path: Path) -> Path:
+    """A private copy of a template DB and of the profiles beside it (a test may add runs to it)."""
+    for profile in template.parent.glob("*.json"):
+        shutil.copy(profile, tmp_path)
+    path = tmp_path / template.name
+    src, dst = sqlite3.connect(template), sqlite3.connect(path)
+    src.backup(dst)
+    src.close()
+    dst.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def drifting_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Built once per session; tests use a copy (:func:`drifting`)."""
+    return shared_dir(tmp_path_factory, "drifting", lambda d: _history_db(d / "drifting.db", shifted_from=4, n_batches=6)) / "drifting.db"
+
+
+@pytest.fixture(scope="module")
+def stable_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return shared_dir(tmp_path_factory, "stable", lambda d: _history_db(d / "stable.db", shifted_from=99, n_batches=5)) / "stable.db"
 
 
 @pytest.fixture
-def stable(tmp_path: Path) -> Path:
-    return _history_db(tmp_path / "stable.db", shifted_from=99, n_batches=5)
+def drifting(drifting_template: Path, tmp_path: Path) -> Path:
+    return _copy(drifting_template, tmp_path)
+
+
+@pytest.fixture
+def stable(stable_template: Path, tmp_path: Path) -> Path:
+    return _copy(stable_template, tmp_path)
 
 
 # -- drift history ---------------------------------------------------------------------------------
@@ -179,7 +205,8 @@ class _Hook:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        # polled every 10 ms, not 0.5 s: shutdown() waits for the poll
+        threading.Thread(target=self.server.serve_forever, args=(0.01,), daemon=True).start()
 
 
 @pytest.fixture

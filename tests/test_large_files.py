@@ -29,7 +29,7 @@ VISION = TaskSpec("vision", keep_examples=False)
 linux_only = pytest.mark.skipif(not Path("/proc/self/io").exists(), reason="needs Linux /proc/self/io")
 
 CHILD = r"""
-import io, json, sys
+import io, json, resource, sys
 from pathlib import Path
 import numpy as np
 from drift_core import TaskSpec
@@ -44,17 +44,18 @@ buf = io.BytesIO()
 np.save(buf, np.zeros((2, 3, 4, 4), dtype=np.uint8))
 profile_file(InMemoryFile("warm.npy", buf.getvalue()), spec, sample_size=None)  # lazy imports done
 mode, path = sys.argv[1], sys.argv[2]
-if mode == "imports":
-    out = {"vm_peak": status("VmPeak")}
-elif mode == "profile":
+if mode == "profile":
     p = profile_file(path, spec, sample_size=None, chunk_size=512)
     out = {"n_samples": p["n_samples"], "brightness_mean": p["brightness_mean"]}
-else:
+else:  # "imports, then load": the address space the imports take, then np.load with HEADROOM more
+    out = {"vm_peak": status("VmPeak")}
+    cap = out["vm_peak"] + int(sys.argv[3])
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     try:
         np.load(path)
-        out = {"loaded": True}
+        out["loaded"] = True
     except MemoryError:
-        out = {"loaded": False}
+        out["loaded"] = False
 # Peak RSS of this process image: VmHWM, not ru_maxrss, which Linux carries over from before exec
 # (the forked pytest worker's RSS would count).
 out["max_rss"] = status("VmHWM")
@@ -62,13 +63,13 @@ print(json.dumps(out))
 """
 
 
-def run_child(mode: str, path: Path, cap: int | None) -> dict[str, Any]:
+def run_child(mode: str, path: Path, cap: int | None, *args: str) -> dict[str, Any]:
     def limit() -> None:
         if cap is not None:
             resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     env = {**os.environ, "ARROW_DEFAULT_MEMORY_POOL": "system", "MALLOC_ARENA_MAX": "2", "OMP_NUM_THREADS": "1"}
-    p = subprocess.run([sys.executable, "-c", CHILD, mode, str(path)], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-c", CHILD, mode, str(path), *args], capture_output=True, text=True,
                        preexec_fn=limit, env=env, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -90,10 +91,12 @@ def test_an_npy_larger_than_the_free_address_space_is_profiled_in_bounded_memory
     n = 16_384  # 201 MB of 3x64x64 uint8 images
     write_images(path, n)
     size = path.stat().st_size
-    baseline = run_child("imports", path, None)["vm_peak"]
-    cap = baseline + 128 * 2**20  # less headroom than the file: neither a whole-file map nor a load fits
+    headroom = 128 * 2**20  # less than the file: neither a whole-file map nor a load fits
+    first = run_child("imports, then load", path, None, str(headroom))
+    baseline = first["vm_peak"]
+    cap = baseline + headroom
     assert size > cap - baseline
-    assert run_child("load", path, cap)["loaded"] is False  # the cap is real: np.load runs out of memory
+    assert first["loaded"] is False  # the cap is real: np.load runs out of memory
     got = run_child("profile", path, cap)
     assert got["n_samples"] == n
     assert got["max_rss"] < baseline + 128 * 2**20 and got["max_rss"] < size

@@ -14,6 +14,7 @@ import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import IO, Any, overload
 
@@ -115,7 +116,7 @@ class Source:
             return cls(x.name, None, x.data)
         return cls(str(Path(x)), Path(x))
 
-    @property
+    @cached_property
     def suffix(self) -> str:
         return Path(self.name).suffix.lower()
 

@@ -18,6 +18,7 @@ from typing import IO, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from .._arrow import to_numpy as arrow_to_numpy
 from .._validate import pick_text_field
 from ..spec import TaskSpec
 from ._common import TOO_DEEP, Chunk, Reader, Source
@@ -294,7 +295,7 @@ class LinesReader(Reader):
                     p = batch.column(1)
                     if p.null_count:
                         raise _Fallback
-                    preds = p.to_numpy()
+                    preds = arrow_to_numpy(p)
                 for lo in range(0, batch.num_rows, chunk_size):
                     hi = min(lo + chunk_size, batch.num_rows)
                     places = [{"line": start + i + 1} for i in range(lo, hi)]

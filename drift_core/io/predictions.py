@@ -23,6 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import limits
+from .._arrow import to_numpy as arrow_to_numpy
 from .._validate import InputError, check_predictions
 from ..outputs import check_probability_rows
 from ..spec import TaskSpec
@@ -114,10 +115,10 @@ class CsvPredictions(Reader):
         if table.num_rows != body.count(b"\n") - 1 or any(c.null_count for c in table.columns):
             return None
         if self.col is not None:
-            ids = table.column(self.col).to_numpy()
+            ids = arrow_to_numpy(table.column(self.col))
             ok = not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < limits.current().max_classes)
             return np.asarray(ids, dtype=np.int64) if ok else None
-        scores = np.column_stack([table.column(c).to_numpy() for c in names]).astype(np.float64)
+        scores = np.column_stack([arrow_to_numpy(table.column(c)) for c in names]).astype(np.float64)
         return scores if np.isfinite(scores).all() else None
 
     def _rows(self) -> Any:
@@ -254,7 +255,7 @@ class ParquetPredictions(ParquetReader):
             values = batch.column(0)
             self._check_nulls(values, pos, self.field)
             places = RowPlaces(pos, "row")
-            yield Chunk(pos, places, values.to_numpy(zero_copy_only=False))
+            yield Chunk(pos, places, arrow_to_numpy(values))
 
 
 PREDICTION_READERS: dict[str, type[Reader]] = {

@@ -18,6 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .. import limits
+from .._arrow import int64_array
+from .._arrow import to_numpy as arrow_to_numpy
 from .._validate import pick_text_field
 from ..spec import TaskSpec
 from ._common import Chunk, Reader, RowPlaces, Source, kept
@@ -228,7 +230,7 @@ class ParquetReader(Reader):
                     if keep is None:
                         yield pos, batch
                     elif len(pos):
-                        pending.append((pos, batch.take(pa.array(pos - start))))
+                        pending.append((pos, batch.take(int64_array(pos - start))))
                         n_pending += len(pos)
                         if n_pending >= chunk_size:
                             yield self._joined(pending)
@@ -265,12 +267,14 @@ class ParquetReader(Reader):
             if self.pred_col is not None:
                 p = batch.column(1)
                 self._check_nulls(p, pos, self.pred_col)
-                preds = p.to_numpy(zero_copy_only=False)
+                preds = arrow_to_numpy(p)
             places = RowPlaces(pos, "row")
             yield Chunk(pos, places, pa.table({key: values}), preds)
 
     def _check_nulls(self, values: Any, pos: NDArray[np.int64], name: str) -> None:
         # Nulls are a file-level matter (a cell left empty): named here by row, before the core sees them.
         if values.null_count:
-            nulls = np.flatnonzero(values.is_null().to_numpy(zero_copy_only=False))
+            import pyarrow.compute as pc
+
+            nulls = arrow_to_numpy(pc.indices_nonzero(values.is_null()))
             raise self.err(f"column {name!r} is null", record=int(pos[nulls[0]]) + 1, unit="row")
