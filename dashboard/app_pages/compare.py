@@ -600,8 +600,8 @@ with rest:
     confidence = confidence_figures(ref_profile, new_profile)
     if confidence:
         st.subheader("Model confidence")
-        for row in (("confidence", "entropy"), ("class_probability",)):
-            for column, key in zip(st.columns(2, gap="medium"), row, strict=False):
+        for keys in (("confidence", "entropy"), ("class_probability",)):
+            for column, key in zip(st.columns(2, gap="medium"), keys, strict=False):
                 with column:
                     views.chart(confidence[key], f"cmp_fig_{key}")
     quality = list(quality_figures(ref_profile, new_profile).items())
