@@ -277,7 +277,7 @@ def _tokens(p: dict[str, Any], key: str) -> NDArray[Any]:
 
 def isin(values: NDArray[Any], test: NDArray[Any]) -> NDArray[np.bool_]:
     """``np.isin(values, test)``; for words by a Python set (``np.isin`` sorts both string arrays:
-    ~10x slower at a few thousand words). ``tolist`` drops trailing NULs as numpy's string
+    about twice as slow at a few thousand words). ``tolist`` drops trailing NULs as numpy's string
     comparison ignores them, so the two agree.
 
     Examples
