@@ -158,9 +158,10 @@ def compare_profiles(
     for name in user:
         if name not in present:
             warnings.append(f"threshold for {name} ignored: these profiles have no such metric")
+    infos = {e.name: metric_info(e.name, n_channels) for e in evals}
     th: dict[str, tuple[float, float]] = {}
     for e in evals:
-        default = metric_info(e.name, n_channels).default_thresholds
+        default = infos[e.name].default_thresholds
         if e.name in user:
             th[e.name] = user[e.name]
         elif default is not None:
@@ -169,7 +170,7 @@ def compare_profiles(
     judged = [e for e in evals if e.name in th]
     shifts: dict[str, CellShift] = {}
     for e in judged:
-        found = e.cell_shift(th[e.name][0]) if e.cell_shift and metric_info(e.name, n_channels).family == "js" else None
+        found = e.cell_shift(th[e.name][0]) if e.cell_shift and infos[e.name].family == "js" else None
         if found is not None:
             shifts[e.name] = found
     family = holm([e.p_value for e in judged] + [c.p_value for c in shifts.values()])
@@ -182,7 +183,7 @@ def compare_profiles(
 
     metrics: dict[str, MetricResult] = {}
     for e in evals:
-        info = metric_info(e.name, n_channels)
+        info = infos[e.name]
         entry: MetricResult = {
             "score": e.score, "label": info.label, "unit": info.unit, "group": info.group,
             "thresholded": e.name in th, "threshold": list(th[e.name]) if e.name in th else None,

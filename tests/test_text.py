@@ -182,3 +182,31 @@ def test_hugging_face_style_datasets_are_read_through_arrow():
     assert full["token_values"] == [1, 2, 3, 4] and full["n_total"] == 3
     sampled = compute_dataset_profile(_ArrowBackedDataset(table), TEXT, sample_size=2, seed=0)
     assert sampled["n_samples"] == 2 and sampled["n_total"] == 3
+
+
+@pytest.mark.parametrize("k", [1, 3, 100, 250], ids=["top-1", "top-3", "top-100", "more-than-columns"])
+def test_top_masks_mark_each_rows_k_largest_positive_draws_lower_column_first_on_ties(k):
+    from drift_core.text import _top_masks
+
+    rng = np.random.default_rng(k)
+    # fractional (overdispersed) counts with many ties, and some empty columns
+    draws = rng.poisson(2.0, (300, 200)) * rng.choice([1.0, 1.5, 2.0], 200)
+    mask = _top_masks(draws, k)
+    for row, got in zip(draws, mask, strict=True):
+        key = row + (200 - np.arange(200)) / 201.0  # the tie-break: the lower column is the more frequent
+        order = np.argsort(-key, kind="stable")
+        want = np.zeros(200, bool)
+        want[order[:k]] = True
+        if len(np.unique(key)) == 200:  # no tied keys: the top k is unique
+            assert (got == (want & (row > 0))).all()
+        assert got.sum() == (want & (row > 0)).sum()
+
+
+def test_top_masks_mark_exactly_k_when_keys_tie_at_the_kth():
+    from drift_core.text import _top_masks
+
+    # keys of columns 0 and 2 tie: 1.0 + 3/4 == 1.5 + 1/4; one of them is the top 1
+    draws = np.array([[1.0, 0.0, 1.5], [2.0, 0.0, 1.0]])
+    mask = _top_masks(draws, 1)
+    assert mask[0].sum() == 1 and not mask[0, 1]
+    assert mask[1].tolist() == [True, False, False]
