@@ -58,7 +58,7 @@ class Evaluation:
     score: float
     summary: str
     p_value: float
-    noise_floor: float
+    noise_floor: float | None  # None: not computed (``compare_profiles(..., noise_floors=False)``)
     n_ref: int
     n_new: int
     #: given the metric's warn threshold, the large significant change in one cell, if any
@@ -68,10 +68,13 @@ class Evaluation:
 
 
 class Pair:
-    """The two profiles of one comparison, the bootstrap seed, and memoised shared intermediates."""
+    """The two profiles of one comparison, the bootstrap seed, and memoised shared intermediates.
 
-    def __init__(self, ref: dict[str, Any], new: dict[str, Any], seed: int) -> None:
-        self.ref, self.new, self.seed = ref, new, seed
+    ``floors=False``: the metrics skip the draws that only serve their noise floors (:meth:`floor`
+    gives None); their scores and p-values are the same."""
+
+    def __init__(self, ref: dict[str, Any], new: dict[str, Any], seed: int, floors: bool = True) -> None:
+        self.ref, self.new, self.seed, self.floors = ref, new, seed, floors
         self._memo: dict[str, Any] = {}
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
@@ -83,6 +86,10 @@ class Pair:
     def rng(self, name: str) -> np.random.Generator:
         """A generator per (seed, metric): results do not depend on the order metrics are computed in."""
         return np.random.default_rng([self.seed, zlib.crc32(name.encode())])
+
+    def floor(self, name: str, draw: Callable[[np.random.Generator], float]) -> float | None:
+        """Metric ``name``'s noise floor, ``draw(self.rng(name))``; None when floors are off."""
+        return float(draw(self.rng(name))) if self.floors else None
 
 
 @dataclass
@@ -111,9 +118,9 @@ class HistogramComparison:
     def evaluate(self, pair: Pair, name: str, fn: Callable[..., Any], summary: str) -> Evaluation:
         """Score ``fn(ref, new)`` with its bootstrap noise floor; the cell shift rides on JS metrics."""
         score = float(fn(self.ref, self.new))
-        null = sig.bootstrap_null(self.ref, self.new, fn, pair.rng(name))
+        floor = pair.floor(name, lambda rng: sig.noise_floor(sig.bootstrap_null(self.ref, self.new, fn, rng)))
         n_ref, n_new = int(self.ref.sum()), int(self.new.sum())
-        return Evaluation(name, score, summary, self.p_value, sig.noise_floor(null), n_ref, n_new, self.cell_shift,
+        return Evaluation(name, score, summary, self.p_value, floor, n_ref, n_new, self.cell_shift,
                           Bins(self.ref.astype(np.float64), self.new.astype(np.float64), self.labels))
 
 

@@ -299,8 +299,9 @@ def _padded(values: Any, size: int) -> NDArray[np.float64]:
 
 
 def class_prob_test(sums_ref: NDArray[np.float64], sums_new: NDArray[np.float64],
-                    rng: np.random.Generator) -> tuple[float, float, float]:
-    """Total variation between per-class mean probabilities, its p-value and noise floor.
+                    rng: np.random.Generator | None) -> tuple[float, float, float | None]:
+    """Total variation between per-class mean probabilities, its p-value and noise floor (None
+    without ``rng``).
 
     Notes
     -----
@@ -333,6 +334,8 @@ def class_prob_test(sums_ref: NDArray[np.float64], sums_new: NDArray[np.float64]
         sa, sb = a.sum(axis=-1, keepdims=True), b.sum(axis=-1, keepdims=True)
         return 0.5 * np.abs(a / np.maximum(sa, 1) - b / np.maximum(sb, 1)).sum(axis=-1)
 
+    if rng is None:
+        return tv, p, None
     null = bootstrap_null(sums_ref, sums_new, total_variation, rng)
     return tv, p, noise_floor(null)
 
@@ -343,7 +346,7 @@ def class_prob_distance(pair: Pair) -> Evaluation:
     k = max(len(ref["class_prob_sums"]), len(new["class_prob_sums"]))
     sr, sn = _padded(ref["class_prob_sums"], k), _padded(new["class_prob_sums"], k)
     n_ref, n_new = int(ref["n_samples"]), int(new["n_samples"])
-    tv, p, floor = class_prob_test(sr, sn, pair.rng("class_prob_distance"))
+    tv, p, floor = class_prob_test(sr, sn, pair.rng("class_prob_distance") if pair.floors else None)
     m_r, m_n = sr / n_ref, sn / n_new
     c = int(np.argmax(np.abs(m_n - m_r)))
     summary = f"class {c} mean probability {m_r[c]:.2f} -> {m_n[c]:.2f} (total variation {tv:.2f})"

@@ -356,12 +356,14 @@ def overdispersed_counts(lam: NDArray[np.float64], deff: NDArray[np.float64], dr
 
 def distance_test(
     mean_ref: NDArray[np.float64], mean_new: NDArray[np.float64], var_ref: NDArray[np.float64],
-    var_new: NDArray[np.float64], n_ref: int, n_new: int, rng: np.random.Generator,
-) -> tuple[float, float]:
-    """(p-value, noise floor) of the Euclidean distance between two mean vectors."""
+    var_new: NDArray[np.float64], n_ref: int, n_new: int, rng: np.random.Generator | None,
+) -> tuple[float, float | None]:
+    """(p-value, noise floor) of the Euclidean distance between two mean vectors (``rng=None``: no floor)."""
     v = np.maximum(var_ref / n_ref + var_new / n_new, 1e-18)
     d2 = (mean_ref - mean_new) ** 2
     stat = float((d2 / v).sum())
     p = 1.0 if stat <= 1e-12 else float(_special().chdtrc(len(v), stat))
+    if rng is None:
+        return p, None
     null = np.sqrt((rng.standard_normal((N_BOOTSTRAP, len(v))) ** 2 * v).sum(axis=1))
     return p, noise_floor(null)

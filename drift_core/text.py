@@ -599,8 +599,10 @@ def token_share_js(pair: Pair) -> Evaluation:
     t_ref, t_new = pair.ref["n_tokens"], pair.new["n_tokens"]
     score = float(js_distance(tc.br, tc.bn))
     pooled = (tc.br + tc.bn) / max(t_ref + t_new, 1)
-    a, b = _null_pair(pooled, (t_ref, tc.deff_ref), (t_new, tc.deff_new), pair.rng("token_freq_js"))
-    null = np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP)
+
+    def floor(rng: np.random.Generator) -> float:
+        a, b = _null_pair(pooled, (t_ref, tc.deff_ref), (t_new, tc.deff_new), rng)
+        return noise_floor(np.asarray(js_distance(a, b)) if t_ref + t_new > 0 else np.zeros(N_BOOTSTRAP))
     changes = _share_changes(tc.tr, tc.tn, tc.pooled_top)
     if changes:
         top_change = changes[0]
@@ -610,7 +612,7 @@ def token_share_js(pair: Pair) -> Evaluation:
         summary = "no tokens on either side"
     labels = [_show(t) for t in tc.pooled_top.tolist()] + ["other tokens"]
     bins = Bins(np.asarray(tc.br, dtype=np.float64), np.asarray(tc.bn, dtype=np.float64), labels, "tokens")
-    return Evaluation("token_freq_js", score, summary, tc.p_shares, noise_floor(null),
+    return Evaluation("token_freq_js", score, summary, tc.p_shares, pair.floor("token_freq_js", floor),
                       pair.ref["n_samples"], pair.new["n_samples"], bins=bins)
 
 
@@ -624,10 +626,10 @@ def top_token_turnover(pair: Pair) -> Evaluation:
     tc = _tokens(pair)
     detail = token_overlap(pair)
     drift = 1.0 - detail["token_overlap"]
-    null_top = _top_turnover_null(tc.tr, tc.tn, tc.cand, pair.rng("top_tokens_drift"))
+    null_top = _top_turnover_null(tc.tr, tc.tn, tc.cand, pair.rng("top_tokens_drift"))  # its p-value's too
     return Evaluation("top_tokens_drift", drift,
                       f"{len(detail['tokens_only_new'])} of the top-{len(pair.new['top_tokens'])} tokens are new",
-                      max(empirical_p(drift, null_top), tc.p_shares), noise_floor(null_top),
+                      max(empirical_p(drift, null_top), tc.p_shares), noise_floor(null_top) if pair.floors else None,
                       pair.ref["n_samples"], pair.new["n_samples"])
 
 

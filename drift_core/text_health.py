@@ -469,7 +469,7 @@ def truncation_share(pair: Pair) -> Evaluation:
     what = "non-padding " if ref["health_pad_id"] is not None else ""
     summary = f"sequences at the {limit}-{what}token limit: {a:.1%} -> {'at least ' if not exact else ''}{b:.1%}"
     return Evaluation("truncation_share", float(abs(b - a)), summary, p,
-                      _binomial_floor(a, nr, b, nn, pair.rng("truncation_share")), nr, nn)
+                      pair.floor("truncation_share", lambda rng: _binomial_floor(a, nr, b, nn, rng)), nr, nn)
 
 
 class NewVocab:
@@ -542,7 +542,7 @@ def new_vocab_seq_share(pair: Pair) -> Evaluation:
     summary = (f"sequences with a token never seen in the reference: {at_least}{nv.observed:.1%} "
                f"({nv.expected:.1%} expected from the reference's own rare tokens)")
     return Evaluation("new_vocab_seq_share", max(0.0, nv.observed - nv.expected), summary, nv.p_value(),
-                      nv.floor(pair.rng("new_vocab_seq_share")), nv.n_ref, nv.n_new)
+                      pair.floor("new_vocab_seq_share", nv.floor), nv.n_ref, nv.n_new)
 
 
 def new_vocab_token_share(pair: Pair) -> Evaluation:
@@ -552,7 +552,8 @@ def new_vocab_token_share(pair: Pair) -> Evaluation:
                f"({nv.ref_token_share:.2%} expected from the reference's own rare tokens)")
     scale = nv.new_token_share / nv.observed if nv.observed > 0 else 0.0
     return Evaluation("new_vocab_token_share", max(0.0, nv.new_token_share - nv.ref_token_share), summary,
-                      nv.p_value(), nv.floor(pair.rng("new_vocab_token_share"), scale), nv.n_ref, nv.n_new)
+                      nv.p_value(), pair.floor("new_vocab_token_share", lambda rng: nv.floor(rng, scale)), nv.n_ref,
+                      nv.n_new)
 
 
 def _id_stats(p: dict[str, Any], token: int) -> tuple[float, float, float, float]:
@@ -580,12 +581,11 @@ def _special_share(pair: Pair, name: str, key: str, word: str) -> Evaluation:
         se2 = sigma2 * (w2r / wr**2 + w2n / wn**2)
         p = item_share_test(np.array([s1r / wr - s1n / wn]), np.array([se2]), wr * wr / w2r + wn * wn / w2n - 2)
     pooled = (cr + cn) / max(ref["n_tokens"] + new["n_tokens"], 1)
-    rng = pair.rng(name)
     # noise floor: the item-level standard error of the share difference, as a normal
     se = np.sqrt(max(pooled * (1 - pooled), 0.0) * (w2r / max(wr, 1e-12) ** 2 + w2n / max(wn, 1e-12) ** 2))
-    floor = noise_floor(np.abs(se * rng.standard_normal(N_BOOTSTRAP)))
+    floor = pair.floor(name, lambda rng: noise_floor(np.abs(se * rng.standard_normal(N_BOOTSTRAP))))
     summary = f"{word} tokens (id {token}): {a:.2%} -> {b:.2%} of tokens"
-    return Evaluation(name, float(abs(b - a)), summary, float(p), float(floor), ref["n_samples"], new["n_samples"])
+    return Evaluation(name, float(abs(b - a)), summary, float(p), floor, ref["n_samples"], new["n_samples"])
 
 
 def unk_token_share(pair: Pair) -> Evaluation:

@@ -231,3 +231,48 @@ def test_sparse_classes_with_a_tiny_batch_stay_ok():
     b = compute_dataset_profile(np.zeros((50, 1), np.int64), TEXT, sample_size=None, predictions=small)
     assert compare_profiles(a, b)["metrics"]["prediction_js"]["status"] == "ok"
     assert compare_profiles(b, a)["metrics"]["prediction_js"]["status"] == "ok"
+
+
+def _floor_free_pair(kind):
+    """Two small profiles of one kind whose comparison computes every metric of that kind (with
+    predictions, or prediction scores), with scores above their thresholds but within the noise."""
+    rng = np.random.default_rng(7)
+    if kind == "ids":
+        spec = TaskSpec("text", unk_token_id=1, pad_token_id=0)
+        return tuple(compute_dataset_profile(sequences(n, 30 + 10 * s, seed=s), spec, sample_size=None,
+                                             predictions=rng.integers(0, 3, n)) for n, s in ((60, 1), (45, 2)))
+    if kind == "words":
+        vocab = np.array("the a cat dog sat ran on under mat tree big small red".split())
+        return tuple(words_profile([" ".join(rng.choice(vocab, 8)) for _ in range(n)]) for n in (20, 15))
+    if kind == "vision":
+        return tuple(compute_dataset_profile(images, TaskSpec("vision"), sample_size=None,
+                                             predictions=rng.integers(0, 4, len(images)))
+                     for images in (rng.random((40, 3, 8, 8)), rng.random((35, 3, 8, 8)) * 0.9))
+    scores = [rng.dirichlet(np.ones(4), n) for n in (50, 40)]
+    return tuple(compute_dataset_profile(sequences(len(s), 20), TEXT, sample_size=None, predictions=s) for s in scores)
+
+
+def _floors_dropped(result):
+    out = json.loads(json.dumps(result))
+    for m in out["metrics"].values():
+        m.pop("noise_floor")
+    out["warnings"] = [w.split(", noise floor ")[0] + ("): kept ok" if ", noise floor " in w else "")
+                       for w in out["warnings"]]
+    return out
+
+
+@pytest.mark.parametrize("kind", ["ids", "words", "vision", "scores"])
+def test_without_noise_floors_every_score_p_value_status_and_word_is_the_same(kind):
+    ref, new = _floor_free_pair(kind)
+    full, fast = compare_profiles(ref, new, seed=3), compare_profiles(ref, new, seed=3, noise_floors=False)
+    assert all(m["noise_floor"] is not None for m in full["metrics"].values())
+    assert all(m["noise_floor"] is None for m in fast["metrics"].values())
+    assert any("within the noise" in w for w in full["warnings"])  # the floor's words are dropped too
+    assert _floors_dropped(fast) == _floors_dropped(full)
+    assert json.loads(json.dumps(fast, allow_nan=False)) == fast
+
+
+def test_noise_floors_must_be_a_bool():
+    p = text_profile(60)
+    with pytest.raises(ValueError, match="noise_floors"):
+        compare_profiles(p, p, noise_floors="no")
