@@ -42,11 +42,13 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy drift_core
 
 # two workers (pytest-xdist): one per core; the browser test's waits scale with the measured load.
+# Whole files per worker, in the order tests/conftest.py sets (the browser journey first, then larger
+# files first): module fixtures are built once, and the journey runs alongside the rest (97 -> 91 s).
 # PYTHONDONTWRITEBYTECODE is emptied because this machine's environment sets it: every xdist worker,
 # CLI subprocess and streamlit server then recompiled drift_core, dashboard and the tests, and pytest
 # re-rewrote every assert (collection 8.2 s -> 4.6 s of CPU per worker); __pycache__ is git-ignored.
 pytest: $(STAMP) browser
-	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest -q -n 2 --durations=15 --doctest-modules drift_core tests
+	PYTHONDONTWRITEBYTECODE= $(VENV)/bin/pytest -q -n 2 --dist loadfile --no-loadscope-reorder --durations=15 --doctest-modules drift_core tests
 
 test: lint typecheck pytest
 

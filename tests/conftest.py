@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,16 @@ def db(tmp_path: Path) -> Iterator[ExperimentDB]:
     handle.close()
 
 
-# The real-browser journey is the one test that takes a large share of the suite (about a minute on
-# its own). xdist hands tests out in collection order, where it would start only after ~60 other
-# tests and end the run alone on one worker; starting it first lets the other worker run the rest
-# alongside it.
+# Scheduling (with `make test`'s `-n 2 --dist loadfile --no-loadscope-reorder`): xdist hands out
+# whole files in this order. The real-browser journey (about a minute, most of it Chromium's and the
+# server's CPU, not this process's) goes first, so one worker drives it while the other works through
+# the rest; then files with more tests first, so the last files handed out are small ones. Whole files
+# per worker build each module fixture (a demo DB, an AppTest warm-up, a Dask cluster) once instead of
+# once per worker. In collection order the journey started after ~60 other tests and ended the run alone.
 _START_FIRST = ("tests/test_browser.py::",)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    items.sort(key=lambda item: not item.nodeid.startswith(_START_FIRST))  # stable: keeps the rest in order
+    per_file = Counter(item.nodeid.split("::", 1)[0] for item in items)
+    items.sort(key=lambda item: (not item.nodeid.startswith(_START_FIRST),
+                                 -per_file[item.nodeid.split("::", 1)[0]]))  # stable: keeps each file's order

@@ -167,13 +167,13 @@ def _profile(spec: Texts | Images | Scores) -> dict[str, Any]:
 @lru_cache(maxsize=1024)
 def compare(ref: Texts | Images | Scores, new: Texts | Images | Scores) -> dict[str, Any]:
     """``compare_profiles`` of two datasets (cached: property tests share their examples; read only)."""
-    return compare_profiles(ref.profile(), new.profile())
+    return compare_profiles(ref.profile(), new.profile(), noise_floors=False)
 
 
 @lru_cache(maxsize=1024)
 def compare_every_bin(ref: Texts | Images, new: Texts | Images) -> dict[str, Any]:
     """``compare_profiles`` listing every contributing bin (``top_contributors=None``; read only)."""
-    return compare_profiles(ref.profile(), new.profile(), top_contributors=None)
+    return compare_profiles(ref.profile(), new.profile(), top_contributors=None, noise_floors=False)
 
 
 def computed(result: dict[str, Any], name: str) -> dict[str, dict[str, Any]]:
