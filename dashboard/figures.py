@@ -229,7 +229,8 @@ def _score_panel(result: Mapping[str, Any], names: list[str], row: int, unit: st
         "type": "scatter", "name": "value",
         "x": [max(s, *(t or (0, 0))) + gap for s, t in zip(scores, thresholds, strict=True)], "y": labels,
         "mode": "text", "text": [f"{s:.3f}" for s in scores], "textposition": "middle right", "hoverinfo": "skip",
-        "showlegend": False, "textfont": {"size": 12}, **axes})
+        # drawn into the right margin rather than cut at the plot's edge
+        "showlegend": False, "textfont": {"size": 12}, "cliponaxis": False, **axes})
     hi = 1.12 if unit == "" and top >= 0.8 else top * 1.3
     title = "0 = same, 1 = nothing in common" if unit == "" else unit
     return traces, {"range": [0, hi], "title": {"text": title}}
@@ -274,7 +275,7 @@ def drift_scores_figure(result: Mapping[str, Any]) -> go.Figure:
         _merge(axes["xaxis" if i == 1 else f"xaxis{i}"], xaxis)
     return _figure(data, _layout("Drift scores", axes, {
         "height": max(300, 150 + 40 * sum(heights) + 70 * (len(rows) - 1)), "bargap": 0.35,
-        "margin": {"l": 10, "r": 20, "t": 56, "b": 56}}))
+        "margin": {"l": 10, "r": 44, "t": 56, "b": 56}}))
 
 
 # ----------------------------------------------------------------------------------------- text

@@ -93,31 +93,37 @@ def _reason(d: Mapping[str, Any], result: Mapping[str, Any]) -> str:
 
 #: Height of one row of a Streamlit dataframe, in pixels (header included).
 ROW_PX = 35
+#: Width of each column of the score table, in pixels: its longest texts ("New vocabulary (sequences)",
+#: "not thresholded") and 17 pixels of cell padding. Set, not measured from the first rows shown: Streamlit keeps a table's measured widths
+#: across reruns, so after switching runs a longer status ("ok: within noise") was cut to "ok: wit",
+#: and "Noise floor" ran past the table's right edge.
+SCORE_COLUMN_PX = dict(zip(COMPACT_COLUMNS, (124, 185, 57, 111, 62, 83), strict=True))
 
 
 def scores_section(result: Mapping[str, Any], scores_fig: go.Figure) -> None:
-    """Score table beside the bar chart of the drift scores, then each metric's change in words."""
-    left, right = st.columns([3, 2], gap="medium")
-    with left:
-        st.subheader("Scores")
-        table = score_table(result)
-        st.dataframe(
-            styled_score_table(table, COMPACT_COLUMNS),
-            hide_index=True,
-            # every row visible: with the quality and confidence metrics a vision table has 14 rows,
-            # and the default height hid the last ones behind a scroll bar
-            height=ROW_PX * (len(table) + 1) + 3,
-            column_config={"Metric": st.column_config.TextColumn(width="medium")},
-            key="cmp_scores_table",
-        )
-        st.caption(
-            "A metric is flagged only when its score crosses the threshold **and** the shift is "
-            f"statistically significant (adjusted p-value < {result.get('alpha', 0.01)}). "
-            f"{NOISE_ICON} *within noise*: crossed the threshold, but sampling noise alone could explain it. "
-            "Noise floor: the score that sampling noise alone stays below 99% of the time."
-        )
-    with right:
-        chart(scores_fig, "cmp_fig_scores")
+    """Score table, the bar chart of the drift scores under it, then each metric's change in words.
+
+    One above the other: side by side at 1440 pixels, the table needs about 620 of them and the
+    chart's metric names half of the rest, so either the table's last column or the chart was cut.
+    """
+    st.subheader("Scores")
+    table = score_table(result)
+    st.dataframe(
+        styled_score_table(table, COMPACT_COLUMNS),
+        hide_index=True,
+        # every row visible: with the quality and confidence metrics a vision table has 14 rows,
+        # and the default height hid the last ones behind a scroll bar
+        height=ROW_PX * (len(table) + 1) + 3,
+        column_config={name: st.column_config.Column(width=px) for name, px in SCORE_COLUMN_PX.items()},
+        key="cmp_scores_table",
+    )
+    st.caption(
+        "A metric is flagged only when its score crosses the threshold **and** the shift is "
+        f"statistically significant (adjusted p-value < {result.get('alpha', 0.01)}). "
+        f"{NOISE_ICON} *within noise*: crossed the threshold, but sampling noise alone could explain it. "
+        "Noise floor: the score that sampling noise alone stays below 99% of the time."
+    )
+    chart(scores_fig, "cmp_fig_scores")
     lines = []
     for d in result.get("metrics", {}).values():
         if d.get("status") is None or not d.get("summary"):

@@ -125,6 +125,23 @@ def test_first_start_builds_the_demo_db_and_opens_on_a_drifted_batch(tmp_path, m
     assert any("text-batch-drifted" in m.value and "text-reference" in m.value for m in at.markdown)
 
 
+def test_score_table_columns_have_set_widths_whatever_the_comparison(db_path):
+    """Widths measured from the first rows shown stay for the session: after a switch to a vision
+    batch its "ok: within noise" statuses were cut to "ok: wit"."""
+    import json
+
+    widths = []
+    for ref, new in (("text-reference", "text-batch-drifted"), ("vision-reference", "vision-batch-ok")):
+        ids = run_ids(db_path)
+        at = app(ref=ids[ref], new=ids[new])
+        (table,) = [d for d in at.dataframe if d.editing_mode == "read_only"]
+        config = json.loads(table.proto.columns)
+        shown = list(table.value.columns)
+        assert all(isinstance(config[c]["width"], int) for c in shown), config
+        widths.append({c: config[c]["width"] for c in shown})
+    assert widths[0] == widths[1]
+
+
 def test_default_view_shows_scores_charts_history_and_downloads(db_path):
     at = app()
     assert status(at) == "alert"

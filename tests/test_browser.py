@@ -65,6 +65,11 @@ SETTLED = """() => {
     window.__settledSize = size;
     return same;
 }"""
+#: How many pixels of the score table (the first dataframe) lie past its right edge.
+SCORE_TABLE_OVERFLOW = """() => {
+    const s = document.querySelector('[data-testid="stMain"] [data-testid="stDataFrame"] .dvn-scroller');
+    return s ? s.scrollWidth - s.clientWidth : -1;
+}"""
 CHART_TITLES = "() => [...document.querySelectorAll('.js-plotly-plot .gtitle')].map(t => t.textContent)"
 #: JSON of every chart's data, to notice when the charts were redrawn with new numbers.
 CHARTS_STATE = """() => JSON.stringify([...document.querySelectorAll('.js-plotly-plot')]
@@ -389,7 +394,8 @@ def test_user_journey_in_a_real_browser(servers, browser, capsys):
     _wait_for_status(page, "OK: no significant drift")
     main_text = page.inner_text('[data-testid="stMain"]')
     assert "within noise" in main_text and "too small to detect warn-level drift" in main_text
-    _shot(page, "06-vision-ok-within-noise.png")
+    _shot(page, "06-vision-ok-within-noise.png")  # once nothing on the page still changes
+    assert page.evaluate(SCORE_TABLE_OVERFLOW) == 0  # every column, "Noise floor" included, is in view
 
     # 9. raw text: the prose reference and its drifted batch
     page.goto(f"{servers['url']}/?ref={ids['prose-reference']}&new={ids['prose-batch-drifted']}")
