@@ -97,7 +97,10 @@ class _Acc:
                 s = x3.sum(axis=axis, dtype=np.uint64).astype(np.float64)
                 s2 = np.square(x3, dtype=np.uint16).sum(axis=axis, dtype=np.uint64).astype(np.float64)
             else:
-                f = x3.astype(np.float64, copy=False)
+                # a signalling NaN (a bit pattern a corrupt float32 file can hold) raises numpy's
+                # "invalid value encountered in cast" here; the check below names it instead
+                with np.errstate(invalid="ignore"):
+                    f = x3.astype(np.float64, copy=False)
                 if x.dtype.kind == "f":
                     finite = np.isfinite(f).all(axis=(1, 2))
                     if not finite.all():

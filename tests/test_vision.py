@@ -116,6 +116,19 @@ def test_bad_images_name_the_item_and_problem(data, match):
         profile(data)
 
 
+def test_a_signalling_nan_is_named_without_a_numpy_warning():
+    """A corrupt float32 file can hold a signalling NaN: casting it to float64 made numpy print
+    "invalid value encountered in cast" before the error (seen in the fuzz run)."""
+    import warnings
+
+    x = np.zeros((5, 3, 4, 4), np.float32)
+    x.view(np.uint32)[2, 0, 1, 1] = 0x7F800001  # exponent all ones, quiet bit clear
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="item 2: 'pixel_values' contains NaN"):
+            profile(x)
+
+
 def test_nan_in_a_batch_array_names_the_item():
     x = np.zeros((5, 3, 4, 4), np.float32)
     x[3, 1, 2, 2] = np.nan
