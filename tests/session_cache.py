@@ -1,7 +1,8 @@
 """Expensive read-only fixtures built once per test session, also across pytest-xdist workers.
 
-Under ``pytest -n N`` each worker is its own process, and ``--dist load`` spreads a module's tests
-over the workers: a module-scoped fixture is then built once per worker. :func:`shared_dir` builds
+Under ``pytest -n N`` each worker is its own process. ``make test`` hands out whole files
+(``--dist loadfile``), but a plain ``pytest -n N`` (``--dist load``) spreads a module's tests over the
+workers, and a module-scoped fixture is then built once per worker. :func:`shared_dir` builds
 into a folder of the session's temporary root under an exclusive lock instead: the first worker to
 ask builds it, the others wait for it and use what it built. Tests that write copy what they need.
 """
