@@ -94,9 +94,9 @@ def _reason(d: Mapping[str, Any], result: Mapping[str, Any]) -> str:
 #: Height of one row of a Streamlit dataframe, in pixels (header included).
 ROW_PX = 35
 #: Width of each column of the score table, in pixels: its longest texts ("New vocabulary (sequences)",
-#: "not thresholded") and 17 pixels of cell padding. Set, not measured from the first rows shown: Streamlit keeps a table's measured widths
-#: across reruns, so after switching runs a longer status ("ok: within noise") was cut to "ok: wit",
-#: and "Noise floor" ran past the table's right edge.
+#: "not thresholded") and 17 pixels of cell padding. Set, not measured from the first rows shown:
+#: Streamlit keeps a table's measured widths across reruns, so after switching runs a longer status
+#: ("ok: within noise") was cut to "ok: wit", and "Noise floor" ran past the table's right edge.
 SCORE_COLUMN_PX = dict(zip(COMPACT_COLUMNS, (124, 185, 57, 111, 62, 83), strict=True))
 
 

@@ -4,6 +4,7 @@ thresholds (``dashboard.thresholds``) and server-path confinement (``dashboard.s
 from __future__ import annotations
 
 import functools
+import json
 import math
 import shutil
 from pathlib import Path
@@ -128,8 +129,6 @@ def test_first_start_builds_the_demo_db_and_opens_on_a_drifted_batch(tmp_path, m
 def test_score_table_columns_have_set_widths_whatever_the_comparison(db_path):
     """Widths measured from the first rows shown stay for the session: after a switch to a vision
     batch its "ok: within noise" statuses were cut to "ok: wit"."""
-    import json
-
     widths = []
     for ref, new in (("text-reference", "text-batch-drifted"), ("vision-reference", "vision-batch-ok")):
         ids = run_ids(db_path)
